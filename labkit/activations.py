@@ -1,0 +1,175 @@
+"""What each layer's units output on a probe batch: dead ReLUs and saturated sigmoid/tanh units."""
+
+from __future__ import annotations
+
+import weakref
+
+import keras
+import numpy as np
+
+from labkit.backend import to_numpy
+
+__all__ = ["activation_kind", "activation_stats", "dead_relu_fraction", "relu_layers"]
+
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+SIGMOID_SATURATION = (0.02, 0.98)
+TANH_SATURATION = 0.97
+
+
+def activation_kind(layer: keras.layers.Layer) -> str | None:
+    """``"relu"``, ``"sigmoid"``, ``"tanh"``, another activation's name, or ``None``.
+
+    Recognises ``Dense``/``Conv`` layers with an ``activation``, ``Activation`` layers and a plain
+    ``ReLU`` layer (a ``ReLU`` with a negative slope or threshold is not a ReLU for this purpose).
+
+    Example
+    -------
+    >>> activation_kind(keras.layers.Dense(4, activation="relu"))
+    'relu'
+    """
+    if isinstance(layer, keras.layers.ReLU):
+        plain = float(layer.negative_slope) == 0.0 and float(layer.threshold) == 0.0
+        return "relu" if plain else "leaky_relu"
+    if isinstance(layer, keras.layers.LeakyReLU):
+        return "leaky_relu"
+    fn = getattr(layer, "activation", None)
+    if fn is None or not callable(fn):
+        return None
+    name = getattr(fn, "__name__", type(fn).__name__)
+    return None if name == "linear" else name
+
+
+def relu_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers of ``model`` whose output goes through a plain ReLU, in layer order."""
+    return [layer for layer in _functional(model).layers if activation_kind(layer) == "relu"]
+
+
+def dead_relu_fraction(model: keras.Model, x) -> dict[str, float]:
+    """Fraction of dead units in every ReLU layer: units whose output is 0 for every example.
+
+    Runs the model in inference mode. For convolutional outputs a unit is a channel (the last
+    axis): it is dead when it is 0 at every position of every example.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Sequential or Functional model.
+    x : array-like
+        Probe inputs (a few hundred examples is plenty).
+
+    Returns
+    -------
+    dict
+        ``{layer.name: fraction}`` in layer order; empty when the model has no ReLU layer.
+
+    Example
+    -------
+    >>> dead_relu_fraction(model, x_train[:512])  # doctest: +SKIP
+    {'hidden_1': 0.0, 'hidden_2': 0.125}
+    """
+    outputs = _layer_outputs(model, x)
+    return {name: _dead_fraction(out) for name, (kind, out) in outputs.items() if kind == "relu"}
+
+
+def _dead_fraction(out: np.ndarray) -> float:
+    """Fraction of units (last axis) that are 0 for every example and position."""
+    return float(np.mean(np.all(out.reshape(-1, out.shape[-1]) == 0, axis=0)))
+
+
+def activation_stats(model: keras.Model, x) -> dict[str, dict[str, float]]:
+    """Mean, std, ReLU zero fraction and sigmoid/tanh saturation of every activated layer.
+
+    A sigmoid output counts as saturated below 0.02 or above 0.98, a tanh output when
+    ``|tanh| > 0.97``: there the derivative is nearly 0 and gradients stop flowing.
+
+    Returns
+    -------
+    dict
+        ``{layer.name: {"activation", "mean", "std", "zero_fraction", "dead_fraction",
+        "saturated_fraction"}}``; ``dead_fraction`` is as in :func:`dead_relu_fraction` (0 for
+        layers that are not ReLU).
+
+    Example
+    -------
+    >>> activation_stats(model, x_train[:512])["hidden_1"]["saturated_fraction"]  # doctest: +SKIP
+    0.61
+    """
+    stats = {}
+    for name, (kind, out) in _layer_outputs(model, x).items():
+        if kind == "sigmoid":
+            low, high = SIGMOID_SATURATION
+            saturated = float(np.mean((out < low) | (out > high)))
+        elif kind == "tanh":
+            saturated = float(np.mean(np.abs(out) > TANH_SATURATION))
+        else:
+            saturated = 0.0
+        stats[name] = {
+            "activation": kind,
+            "mean": float(np.mean(out)),
+            "std": float(np.std(out)),
+            "zero_fraction": float(np.mean(out == 0)),
+            "dead_fraction": _dead_fraction(out) if kind == "relu" else 0.0,
+            "saturated_fraction": saturated,
+        }
+    return stats
+
+
+def _layer_outputs(model: keras.Model, x) -> dict[str, tuple[str, np.ndarray]]:
+    """Outputs of every activated layer on ``x`` (inference mode), keyed by layer name."""
+    x = np.asarray(x)
+    if x.dtype.kind == "f":
+        x = x.astype("float32", copy=False)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError("the probe x is empty: pass a batch of inputs, e.g. x_train[:512]")
+    probe = _probe_model(model, x)
+    if probe is None:
+        return {}
+    kinds, extractor = probe
+    values = extractor(x, training=False)
+    return {
+        name: (kind, to_numpy(v).astype(np.float64))
+        for (name, kind), v in zip(kinds, values, strict=True)
+    }
+
+
+def _probe_model(model: keras.Model, x):
+    cached = _PROBES.get(model)
+    if cached is not None:
+        return cached
+    functional = _functional(model, x)
+    layers = [(layer.name, activation_kind(layer)) for layer in functional.layers]
+    layers = [(n, k) for n, k in layers if k is not None]
+    if not layers:
+        probe = None
+    else:
+        outputs = [functional.get_layer(n).output for n, _ in layers]
+        probe = (layers, keras.Model(functional.inputs, outputs, name=f"{model.name}_probe"))
+    _PROBES[model] = probe
+    return probe
+
+
+def _functional(model: keras.Model, x=None) -> keras.Model:
+    """``model`` if its layer graph is visible (Sequential/Functional), else a clear error."""
+    if isinstance(model, keras.Sequential):
+        if not model.built or getattr(model, "_functional", None) is None:
+            if x is None:
+                raise ValueError(
+                    f"model {model.name!r} is not built yet: give it an input shape "
+                    "(keras.Input(shape=...)) or call it on data first"
+                )
+            model(np.asarray(x)[:1])
+        return model
+    if _is_functional(model):
+        return model
+    raise ValueError(
+        f"{type(model).__name__} is a subclassed keras.Model: its layers' outputs exist only "
+        "inside its call() method, so labkit cannot probe them. Build the same network with "
+        "keras.Sequential or the Functional API (keras.Model(inputs, outputs)) to monitor it."
+    )
+
+
+def _is_functional(model: keras.Model) -> bool:
+    from keras.src.models.functional import Functional
+
+    return isinstance(model, Functional)

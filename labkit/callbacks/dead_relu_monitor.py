@@ -1,0 +1,81 @@
+"""``DeadReLUMonitor``: the fraction of dead ReLU units per layer during training."""
+
+from __future__ import annotations
+
+import warnings
+
+from labkit.activations import dead_relu_fraction, relu_layers
+from labkit.callbacks.probe_monitor import ProbeMonitor, check_feature_shape, validate_probe_x
+from labkit.diagnose import DEFAULT_DEAD_THRESHOLD, Finding, dead_relu_findings
+
+
+class DeadReLUMonitor(ProbeMonitor):
+    """Record, per ReLU layer, the fraction of units that output 0 for every probe example.
+
+    A dead unit passes no gradient, so once dead it rarely recovers. Records follow the same
+    schedule as :class:`GradientMonitor` (step 0, log-spaced early steps, then every ``every``
+    steps or every epoch end); each lands in ``history`` and, at epoch end, in ``logs`` as
+    ``dead_relu/<layer>``. A model without ReLU layers, or a subclassed model whose layer outputs
+    are hidden, gets a warning that says so and is not monitored.
+
+    Args:
+        probe: ``x``, a batch of training inputs (a few hundred examples).
+        every: record every this many steps after the early records; ``None``: every epoch end.
+        dead_threshold: a ``dead_relu`` finding when a layer's dead fraction reaches this.
+        verbose: print each finding once, when it is first seen.
+
+    Example:
+        >>> monitor = DeadReLUMonitor(probe=x_train[:256])  # doctest: +SKIP
+        >>> model.fit(x_train, y_train, epochs=5, callbacks=[monitor])  # doctest: +SKIP
+        >>> monitor.history[-1]["dead_fraction"]  # doctest: +SKIP
+        {'hidden_1': 0.0, 'hidden_2': 0.4375}
+        >>> monitor.plot()  # doctest: +SKIP
+    """
+
+    key = "dead_fraction"
+    log_prefix = "dead_relu"
+
+    def __init__(
+        self,
+        probe,
+        every: int | None = None,
+        dead_threshold: float = DEFAULT_DEAD_THRESHOLD,
+        verbose: int = 1,
+    ):
+        super().__init__(every=every, verbose=verbose)
+        if isinstance(probe, tuple) and len(probe) == 2:
+            raise ValueError(
+                "DeadReLUMonitor needs only inputs: pass probe=x_train[:256], not an (x, y) pair"
+            )
+        self.x = validate_probe_x(probe)
+        if not 0 < dead_threshold <= 1:
+            raise ValueError(f"dead_threshold must be in (0, 1], got {dead_threshold!r}")
+        self.dead_threshold = dead_threshold
+
+    def check_model(self) -> None:
+        check_feature_shape(self.x, self.model)
+        try:
+            has_relu = bool(relu_layers(self.model))
+        except ValueError as exc:  # subclassed model
+            warnings.warn(f"DeadReLUMonitor is off: {exc}", stacklevel=2)
+            self._disabled = True
+            return
+        if not has_relu:
+            warnings.warn(
+                f"DeadReLUMonitor is off: model {self.model.name!r} has no ReLU layer "
+                "(Dense/Conv with activation='relu', ReLU or Activation('relu')).",
+                stacklevel=2,
+            )
+            self._disabled = True
+
+    def measure(self) -> dict[str, float]:
+        return dead_relu_fraction(self.model, self.x)
+
+    def findings_for(self, values: dict[str, float], step: int) -> list[Finding]:
+        return dead_relu_findings(values, self.dead_threshold, step)
+
+    def plot(self):
+        """Dead fraction per layer over training: :func:`labkit.plots.dead_relu_heatmap`."""
+        from labkit import plots
+
+        return plots.dead_relu_heatmap(self)

@@ -1,0 +1,254 @@
+"""Plain-language findings, each naming the remedy the course teaches.
+
+>>> from labkit.diagnose import diagnose
+>>> diagnose(model, x_train[:256], y_train[:256])  # doctest: +SKIP
+Healthy: no vanishing or exploding gradients, no dead ReLU layers, no saturated units.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import keras
+
+from labkit.activations import activation_stats
+from labkit.gradients import exploding_layers, layer_gradient_norms, vanishing_ratio
+
+__all__ = [
+    "Finding",
+    "Report",
+    "dead_relu_findings",
+    "diagnose",
+    "exploding_finding",
+    "saturation_findings",
+    "vanishing_finding",
+]
+
+KINDS = ("vanishing", "exploding", "dead_relu", "saturation")
+
+REMEDIES = {
+    "vanishing": "use ReLU activations with He initialization (keras.initializers.HeNormal)",
+    "exploding": (
+        "add batch normalization, lower the learning rate, or clip gradients "
+        "(e.g. optimizer=keras.optimizers.Adam(clipnorm=1.0))"
+    ),
+    "dead_relu": "lower the learning rate, or use LeakyReLU so dead units still pass a gradient",
+    "saturation": (
+        "use ReLU instead of sigmoid/tanh in hidden layers, or smaller initial weights "
+        "(Glorot/He initialization) and batch normalization"
+    ),
+}
+
+DEFAULT_VANISHING_RATIO = 1e-3
+DEFAULT_EXPLODING_NORM = 1e3
+DEFAULT_DEAD_THRESHOLD = 0.5
+DEFAULT_SATURATION_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a model, with the remedy in its message.
+
+    Attributes
+    ----------
+    kind : str
+        ``"vanishing"``, ``"exploding"``, ``"dead_relu"`` or ``"saturation"``.
+    layer : str
+        The layer it was found in (the first offending one, input side first).
+    step : int or None
+        The training step of the record that showed it (``None`` for a one-shot check).
+    message : str
+        What was measured and what to do about it.
+
+    Example
+    -------
+    >>> f = Finding("dead_relu", "hidden_2", 40, "62% of hidden_2's ReLU units are dead ...")
+    >>> f.kind
+    'dead_relu'
+    """
+
+    kind: str
+    layer: str
+    step: int | None
+    message: str
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+
+    def __str__(self) -> str:
+        where = "" if self.step is None else f" (step {self.step})"
+        return f"[{self.kind}] {self.layer}{where}: {self.message}"
+
+
+class Report(list):
+    """A list of :class:`Finding` that reads well printed or displayed in a notebook."""
+
+    def __str__(self) -> str:
+        if not self:
+            return (
+                "Healthy: no vanishing or exploding gradients, no dead ReLU layers, "
+                "no saturated units."
+            )
+        return "\n".join(str(f) for f in self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        if not self:
+            return f"<p style='color:#1a7f37'>&#10004; {html.escape(str(self))}</p>"
+        rows = "".join(
+            f"<li><b>{html.escape(f.kind)}</b> in <code>{html.escape(f.layer)}</code>"
+            f"{'' if f.step is None else f' (step {f.step})'}: {html.escape(f.message)}</li>"
+            for f in self
+        )
+        return f"<ul style='color:#b35900'>{rows}</ul>"
+
+
+def vanishing_finding(
+    norms: dict[str, float], ratio: float = DEFAULT_VANISHING_RATIO, step: int | None = None
+) -> Finding | None:
+    """A vanishing finding when the lowest layer's norm is below ``ratio`` × the largest norm.
+
+    Also reports the backend pitfall where *every* gradient is exactly zero.
+
+    Example
+    -------
+    >>> print(vanishing_finding({"hidden_1": 1e-7, "output": 0.5}))  # doctest: +ELLIPSIS
+    [vanishing] hidden_1: gradient norm 1e-07 is 2e-07 of the largest layer's (0.5) ...
+    """
+    if not norms:
+        return None
+    values = list(norms.values())
+    if all(v == 0 for v in values):
+        first = next(iter(norms))
+        return Finding(
+            "vanishing",
+            first,
+            step,
+            "every gradient is exactly zero, so nothing can learn. A common cause is a "
+            "saturated sigmoid/softmax output with a probability-space loss (on JAX and PyTorch "
+            "the loss is computed from clipped probabilities): use a linear output layer with "
+            "from_logits=True in the loss. Otherwise " + REMEDIES["vanishing"] + ".",
+        )
+    r = vanishing_ratio(norms)
+    if not math.isfinite(r) or r >= ratio:
+        return None
+    lowest = next(iter(norms))
+    largest = max(values)
+    return Finding(
+        "vanishing",
+        lowest,
+        step,
+        f"gradient norm {values[0]:.3g} is {r:.1g} of the largest layer's ({largest:.3g}), "
+        f"below the {ratio:g} threshold: this layer barely learns. "
+        f"Remedy: {REMEDIES['vanishing']}.",
+    )
+
+
+def exploding_finding(
+    norms: dict[str, float], threshold: float = DEFAULT_EXPLODING_NORM, step: int | None = None
+) -> Finding | None:
+    """An exploding finding naming the first layer whose norm is non-finite or above ``threshold``.
+
+    Example
+    -------
+    >>> exploding_finding({"hidden_1": float("nan"), "output": 1.0}).layer
+    'hidden_1'
+    """
+    bad = exploding_layers(norms, threshold)
+    if not bad:
+        return None
+    first = bad[0]
+    value = norms[first]
+    what = "is not finite" if not math.isfinite(value) else f"{value:.3g} exceeds {threshold:g}"
+    others = f" ({len(bad) - 1} more layer(s) too)" if len(bad) > 1 else ""
+    return Finding(
+        "exploding",
+        first,
+        step,
+        f"gradient norm {what}{others}: updates this large overshoot and the loss diverges. "
+        f"Remedy: {REMEDIES['exploding']}.",
+    )
+
+
+def dead_relu_findings(
+    fractions: dict[str, float], threshold: float = DEFAULT_DEAD_THRESHOLD, step: int | None = None
+) -> list[Finding]:
+    """One finding per ReLU layer whose dead fraction reaches ``threshold``.
+
+    Example
+    -------
+    >>> [f.layer for f in dead_relu_findings({"hidden_1": 0.1, "hidden_2": 0.8})]
+    ['hidden_2']
+    """
+    return [
+        Finding(
+            "dead_relu",
+            name,
+            step,
+            f"{fraction:.0%} of its ReLU units output 0 for every probe example, so no gradient "
+            f"flows through them and they cannot recover. Remedy: {REMEDIES['dead_relu']}.",
+        )
+        for name, fraction in fractions.items()
+        if fraction >= threshold
+    ]
+
+
+def saturation_findings(
+    stats: dict[str, dict], threshold: float = DEFAULT_SATURATION_THRESHOLD, step=None
+) -> list[Finding]:
+    """One finding per sigmoid/tanh layer whose saturated fraction reaches ``threshold``."""
+    return [
+        Finding(
+            "saturation",
+            name,
+            step,
+            f"{s['saturated_fraction']:.0%} of its {s['activation']} outputs are saturated, where "
+            f"the derivative is nearly 0. Remedy: {REMEDIES['saturation']}.",
+        )
+        for name, s in stats.items()
+        if s["saturated_fraction"] >= threshold
+    ]
+
+
+def diagnose(
+    model: keras.Model,
+    x,
+    y,
+    *,
+    vanishing_ratio: float = DEFAULT_VANISHING_RATIO,
+    exploding_norm: float = DEFAULT_EXPLODING_NORM,
+    dead_threshold: float = DEFAULT_DEAD_THRESHOLD,
+    saturation_threshold: float = DEFAULT_SATURATION_THRESHOLD,
+) -> Report:
+    """One-shot health check of a compiled model on a probe batch.
+
+    Measures gradient norms per layer, dead ReLU fractions and sigmoid/tanh saturation, and
+    returns every problem as a :class:`Finding` with its remedy. Nothing about the model changes.
+
+    Example
+    -------
+    >>> report = diagnose(model, x_train[:256], y_train[:256])  # doctest: +SKIP
+    >>> [f.kind for f in report]  # doctest: +SKIP
+    ['vanishing']
+    """
+    norms = layer_gradient_norms(model, x, y)
+    report = Report()
+    for finding in (
+        exploding_finding(norms, exploding_norm),
+        vanishing_finding(norms, vanishing_ratio),
+    ):
+        if finding is not None:
+            report.append(finding)
+    try:
+        stats = activation_stats(model, x)
+    except ValueError:  # subclassed model: its activations are hidden, gradients still checked
+        stats = {}
+    dead = {n: s["dead_fraction"] for n, s in stats.items() if s["activation"] == "relu"}
+    report.extend(dead_relu_findings(dead, dead_threshold))
+    report.extend(saturation_findings(stats, saturation_threshold))
+    return report
