@@ -144,7 +144,9 @@ def _probe_model(model: keras.Model, x):
         probe = None
     else:
         outputs = [functional.get_layer(n).output for n, _ in layers]
-        probe = (layers, keras.Model(functional.inputs, outputs, name=f"{model.name}_probe"))
+        # A single input is passed bare, as the caller passes x (a list would trigger a warning).
+        inputs = functional.inputs[0] if len(functional.inputs) == 1 else functional.inputs
+        probe = (layers, keras.Model(inputs, outputs, name=f"{model.name}_probe"))
     _PROBES[model] = probe
     return probe
 
