@@ -127,6 +127,8 @@ def _layer_outputs(model: keras.Model, x) -> dict[str, tuple[str, np.ndarray]]:
         return {}
     kinds, extractor = probe
     values = extractor(x, training=False)
+    if not isinstance(values, (list, tuple)):  # Keras unwraps a one-element output list
+        values = [values]
     return {
         name: (kind, to_numpy(v).astype(np.float64))
         for (name, kind), v in zip(kinds, values, strict=True)
