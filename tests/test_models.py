@@ -1,0 +1,108 @@
+"""labkit.models: layer names, structure, initializers and argument checks of the builders."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from labkit.models import build_cnn, build_mlp, default_initializer
+
+
+def _names(model: keras.Model) -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def test_mlp_names_and_shapes():
+    model = build_mlp(30, depth=3, width=16, output_units=2)
+    assert _names(model) == ["hidden_1", "hidden_2", "hidden_3", "output"]
+    assert model.input_shape == (None, 30)
+    assert model.output_shape == (None, 2)
+    assert [model.get_layer(f"hidden_{i}").units for i in (1, 2, 3)] == [16, 16, 16]
+    assert model.get_layer("output").activation.__name__ == "linear"
+    assert not model.compiled
+
+
+def test_mlp_with_batch_norm_and_dropout():
+    model = build_mlp(4, depth=2, width=8, activation="tanh", batch_norm=True, dropout=0.25)
+    assert _names(model) == [
+        "hidden_1",
+        "bn_1",
+        "act_1",
+        "dropout_1",
+        "hidden_2",
+        "bn_2",
+        "act_2",
+        "dropout_2",
+        "output",
+    ]
+    assert model.get_layer("hidden_1").activation.__name__ == "linear"
+    assert model.get_layer("act_1").activation.__name__ == "tanh"
+    assert model.get_layer("dropout_2").rate == 0.25
+
+
+def test_image_input_is_flattened():
+    model = build_mlp((8, 8), depth=1, width=4, output_units=10, output_activation="softmax")
+    assert _names(model)[0] == "flatten"
+    out = model(np.ones((3, 8, 8), dtype="float32")).numpy()
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("activation", "scale"), [("relu", 2.0), ("leaky_relu", 2.0), ("sigmoid", 1.0), ("tanh", 1.0)]
+)
+def test_default_initializer_per_activation(activation, scale):
+    """He: Var = 2/fan_in; Glorot uniform: Var = 2/(fan_in + fan_out) (= 1/fan_in when square)."""
+    keras.utils.set_random_seed(0)
+    fan = 256
+    model = build_mlp(fan, depth=2, width=fan, activation=activation)
+    kernel = model.get_layer("hidden_2").kernel.numpy()
+    assert kernel.var() == pytest.approx(scale / fan, rel=0.1)
+
+
+def test_default_initializer_names():
+    assert default_initializer("relu") == "he_normal"
+    assert default_initializer("elu") == "he_normal"
+    assert default_initializer("sigmoid") == "glorot_uniform"
+
+
+def test_explicit_initializers_are_used():
+    init = keras.initializers.Constant(0.5)
+    model = build_mlp(3, depth=1, width=2, kernel_initializer=init, bias_initializer="ones")
+    np.testing.assert_array_equal(model.get_layer("hidden_1").kernel.numpy(), 0.5)
+    np.testing.assert_array_equal(model.get_layer("hidden_1").bias.numpy(), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"depth": 0, "width": 4}, "depth must be a positive int"),
+        ({"depth": 2, "width": 2.5}, "width must be a positive int"),
+        ({"depth": 2, "width": 4, "dropout": 1.5}, "dropout must be a rate between 0.0 and 1.0"),
+    ],
+)
+def test_mlp_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_mlp(4, **kwargs)
+
+
+def test_cnn_structure_and_output():
+    model = build_cnn((8, 8, 1), filters=(4, 8), dense_units=16, dropout=0.5)
+    assert _names(model) == [
+        "conv_1",
+        "pool_1",
+        "conv_2",
+        "pool_2",
+        "flatten",
+        "dense",
+        "dropout",
+        "output",
+    ]
+    assert model.get_layer("conv_2").filters == 8
+    assert model.get_layer("pool_2").output.shape == (None, 2, 2, 8)
+    assert model.output_shape == (None, 10)
+
+
+def test_default_names_describe_the_model():
+    assert build_mlp(4, depth=3, width=8, activation="sigmoid").name == "mlp_sigmoid_3x8"
+    assert build_mlp(4, depth=1, width=8, name="mine").name == "mine"
