@@ -40,6 +40,27 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from labkit.runner import LessonNotFound, resolve, run_notebook, summary_table
+
+    try:
+        notebooks = resolve(args.lessons, solutions=args.solutions)
+    except LessonNotFound as exc:
+        print(f"labkit run: {exc}", file=sys.stderr)
+        return 2
+    results = []
+    for path in notebooks:
+        result = run_notebook(path, timeout=args.timeout)
+        if not result.ok:
+            print(f"labkit run: {path}: {result.error}", file=sys.stderr, flush=True)
+        results.append(result)
+    print(summary_table(results))
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        print(f"labkit run: {len(failed)} of {len(results)} failed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per task)."""
     p = argparse.ArgumentParser(prog="labkit", description=__doc__.splitlines()[0])
@@ -50,6 +71,17 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--check", action="store_true", help="only check notebooks are in sync")
     build.add_argument("--no-execute", action="store_true", help="write notebooks without running")
     build.set_defaults(func=_build)
+    run = sub.add_parser(
+        "run", help="run lessons headless in fresh kernels, then print a summary table"
+    )
+    run.add_argument(
+        "lessons", nargs="*", help="lesson numbers, names or .ipynb paths (default: all lessons)"
+    )
+    run.add_argument(
+        "--solutions", action="store_true", help="run lessons/solutions/ instead of the lessons"
+    )
+    run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    run.set_defaults(func=_run)
     return p
 
 
