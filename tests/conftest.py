@@ -1,32 +1,7 @@
-"""Shared pytest setup: quiet, deterministic TensorFlow and nbval that ignores stderr.
+"""Shared pytest setup for the unit tests.
 
-TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL`` and ``TF_ENABLE_ONEDNN_OPTS`` once, when it is first
-imported, so they are set here before any test module imports Keras.
+The repository-wide setup — quiet, deterministic TensorFlow (``TF_CPP_MIN_LOG_LEVEL``,
+``TF_ENABLE_ONEDNN_OPTS`` set before Keras is imported), the Agg matplotlib backend and nbval
+ignoring stderr streams — lives in the root ``conftest.py``, which pytest loads first, so it
+covers both ``pytest tests/`` and ``pytest --nbval lessons/``.
 """
-
-from __future__ import annotations
-
-import os
-
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-
-
-def pytest_collectstart(collector) -> None:
-    """Never compare a notebook cell's stderr stream with the stored one.
-
-    TensorFlow and absl write C++ and Python log lines to stderr whose wording changes between
-    versions and machines; nbval keeps a ``skip_compare`` tuple of output keys per notebook, and a
-    stream output's key is its name, so adding ``"stderr"`` drops those streams from comparison
-    (the recipe from nbval's documentation, "Skipping certain output types").
-    """
-    try:
-        from nbval.plugin import IPyNbFile
-    except ImportError:  # nbval not installed: no notebook tests to configure
-        return
-    if isinstance(collector, IPyNbFile) and "stderr" not in collector.skip_compare:
-        collector.skip_compare = (*collector.skip_compare, "stderr")

@@ -1,0 +1,294 @@
+"""Lesson 01 exercises: the shown solutions pass, placeholders, wrong and bad answers do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labkit.exercises import lesson01 as ex
+
+# The helpers the lesson defines before its exercises (the solutions call them).
+LESSON_CONTEXT = """
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward(params, X):
+    z1 = X @ params["W1"] + params["b1"]
+    h = sigmoid(z1)
+    logits = h @ params["W2"] + params["b2"]
+    return logits, (z1, h)
+"""
+
+
+def context() -> dict:
+    namespace: dict = {}
+    exec(LESSON_CONTEXT, namespace)
+    return namespace
+
+
+def solved(q):
+    """The answer defined by the exercise's own solution source, run in a fresh namespace."""
+    namespace = context()
+    exec(q.solution_source, namespace)
+    return namespace[q.answer]
+
+
+def placeholder_function(*args):
+    """The student's untouched function: its body is ``...``, so it returns None."""
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def forever(*args):
+    while True:
+        pass
+
+
+def boom(*args):
+    raise ZeroDivisionError("division by zero")
+
+
+def assert_status(result, status: str, *words: str) -> None:
+    assert result.status == status, str(result)
+    assert result.message, "every result needs a message"
+    for word in words:
+        assert word.lower() in result.message.lower(), (word, result.message)
+
+
+# --- every exercise: solution correct, placeholder not attempted, grader path ---------------------
+@pytest.mark.parametrize("q", list(ex.LESSON), ids=lambda q: q.id)
+def test_reference_solution_is_correct(q):
+    result = q.check(solved(q))
+    assert_status(result, "correct")
+    assert result.points == q.points and bool(result)
+
+
+@pytest.mark.parametrize("q", list(ex.LESSON), ids=lambda q: q.id)
+def test_untouched_placeholder_is_not_attempted(q):
+    placeholder = ... if q.kind == "value" else placeholder_function
+    assert_status(q.check(placeholder), "not_attempted", "not attempted")
+    assert_status(q.check(...), "not_attempted")
+
+
+@pytest.mark.parametrize("q", list(ex.LESSON), ids=lambda q: q.id)
+def test_grader_path_equals_check(q):
+    answer = solved(q)
+    assert q.grade(q.collect(answer)).to_dict() == q.check(answer).to_dict()
+
+
+@pytest.mark.parametrize("q", list(ex.LESSON), ids=lambda q: q.id)
+@pytest.mark.parametrize(
+    "bad", [None, "backward", float("nan"), float("inf"), np.zeros((2, 2)), AlwaysEqual()]
+)
+def test_bad_values_are_rejected_with_a_message(q, bad):
+    result = q.check(bad)
+    assert result.status in ("incorrect", "error"), str(result)
+    assert result.message
+
+
+@pytest.mark.parametrize("q", [ex.q1, ex.q2, ex.q3], ids=lambda q: q.id)
+def test_functions_that_raise_or_hang_or_cheat_are_incorrect(q, monkeypatch):
+    assert_status(q.check(boom), "incorrect", "raised an error", "ZeroDivisionError")
+    monkeypatch.setattr(q, "time_budget", 0.2)
+    assert_status(q.check(forever), "incorrect", "ran too long")
+    assert_status(q.check(lambda *args: AlwaysEqual()), "incorrect")
+    assert_status(q.check(lambda *args: float("nan")), "incorrect")
+
+
+def test_hints_increase_and_solution_is_shown():
+    for q in ex.LESSON:
+        assert len(q.hints) >= 2
+        assert "Hint 2" in str(q.hint(2))
+        assert q.solution_source.strip() in str(q.solution())
+
+
+# --- q1: backward --------------------------------------------------------------------------------
+def _backward_variant(sign=1.0, mean=True, sigma_prime=True, bias_sum=True, extra=0.0):
+    ns = context()
+    sigmoid, forward = ns["sigmoid"], ns["forward"]
+
+    def backward(params, X, y):
+        logits, (z1, h) = forward(params, X)
+        dlogits = sign * (sigmoid(logits) - y) / (len(X) if mean else 1)
+        dh = dlogits @ params["W2"].T
+        dz1 = dh * h * (1 - h) if sigma_prime else dh
+        reduce = (lambda a: a.sum(axis=0)) if bias_sum else (lambda a: a)
+        return {
+            "W1": X.T @ dz1 + extra,
+            "b1": reduce(dz1),
+            "W2": h.T @ dlogits,
+            "b2": reduce(dlogits),
+        }
+
+    return backward
+
+
+def test_backward_solution_matches_keras_autodiff_on_the_lesson_network():
+    import keras
+
+    from labkit.backend import loss_and_gradients
+
+    backward = solved(ex.q1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 2))
+    y = rng.integers(0, 2, size=(6, 1)).astype(float)
+    params = {
+        "W1": rng.normal(size=(2, 4)),
+        "b1": rng.normal(size=4),
+        "W2": rng.normal(size=(4, 1)),
+        "b2": rng.normal(size=1),
+    }
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(4, activation="sigmoid"), keras.layers.Dense(1)]
+    )
+    model.set_weights([params[k] for k in ex.PARAM_NAMES])
+    model.compile(loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    _, keras_grads = loss_and_gradients(model, X, y)
+    ours = backward(params, X, y)
+    for name, g in zip(ex.PARAM_NAMES, keras_grads):
+        np.testing.assert_allclose(ours[name], g, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "variant, words",
+    [
+        (dict(sign=-1.0), ["wrong sign", "σ(logits) − y"]),
+        (dict(mean=False), ["too large", "MEAN"]),
+        (dict(sigma_prime=False), ["W2 and b2 are right", "h · (1 − h)"]),
+        (dict(bias_sum=False), ["shape", "sum"]),
+        (dict(extra=0.1), ["W2 and b2 are right", "dz1"]),
+    ],
+)
+def test_backward_plausible_mistakes_are_explained(variant, words):
+    assert_status(ex.q1.check(_backward_variant(**variant)), "incorrect", *words)
+
+
+def test_backward_that_ignores_the_hidden_width_fails_on_unseen_shapes():
+    solution = solved(ex.q1)
+
+    def fixed_width(params, X, y):
+        grads = solution(params, X, y)
+        return {k: v[..., :3] if k in ("W1", "b1") else v for k, v in grads.items()}
+
+    assert_status(ex.q1.check(fixed_width), "incorrect", "shape")
+
+
+def test_backward_must_return_every_gradient():
+    solution = solved(ex.q1)
+    result = ex.q1.check(lambda p, X, y: {k: v for k, v in solution(p, X, y).items() if k != "b1"})
+    assert_status(result, "incorrect", "b1")
+    assert_status(ex.q1.check(lambda p, X, y: [1, 2, 3]), "incorrect", "dict")
+
+
+# --- q2: numerical_gradient ----------------------------------------------------------------------
+def one_sided(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        shifted = x.copy()
+        shifted[i] += eps
+        grad[i] = (f(shifted) - f(x)) / eps
+    return grad
+
+
+def no_halving(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[i] += eps
+        minus[i] -= eps
+        grad[i] = (f(plus) - f(minus)) / eps
+    return grad
+
+
+def not_restored(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        x[i] += eps
+        up = f(x)
+        x[i] -= eps
+        down = f(x)
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def flat_only(f, x, eps=1e-5):
+    grad = np.zeros(x.size)
+    flat = x.ravel()
+    for i in range(x.size):
+        plus, minus = flat.copy(), flat.copy()
+        plus[i] += eps
+        minus[i] -= eps
+        grad[i] = (f(plus.reshape(x.shape)) - f(minus.reshape(x.shape))) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (one_sided, ["one-sided", "central"]),
+        (no_halving, ["twice", "2 * eps"]),
+        (not_restored, ["off by", "one entry at a time"]),
+        (flat_only, ["shape (2, 3)"]),
+    ],
+)
+def test_numerical_gradient_plausible_mistakes_are_explained(answer, words):
+    assert_status(ex.q2.check(answer), "incorrect", *words)
+
+
+def test_numerical_gradient_written_differently_passes():
+    def vectorised(f, x, eps=1e-5):
+        basis = np.eye(x.size).reshape(x.size, *x.shape) * eps
+        diffs = [f(x + e) - f(x - e) for e in basis]
+        return np.reshape(diffs, x.shape) / (2 * eps)
+
+    assert_status(ex.q2.check(vectorised), "correct")
+
+
+# --- q3: sgd_step --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (lambda p, g, lr: {k: p[k] + lr * g[k] for k in p}, ["uphill", "subtracts"]),
+        (lambda p, g, lr: {k: p[k] - g[k] for k in p}, ["learning rate"]),
+        (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "b1", "W2", "b2")}, ["keys"]),
+        (lambda p, g, lr: {k: p[k] - lr * g[k] ** 2 for k in p}, ["learning_rate · grads"]),
+    ],
+)
+def test_sgd_step_plausible_mistakes_are_explained(answer, words):
+    assert_status(ex.q3.check(answer), "incorrect", *words)
+
+
+def test_sgd_step_in_place_version_also_passes():
+    def in_place(params, grads, learning_rate):
+        for k in params:
+            params[k] = params[k] - learning_rate * grads[k]
+        return params
+
+    assert_status(ex.q3.check(in_place), "correct")
+
+
+# --- q4: n_evals ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (784 * 100 + 100 + 100 * 10 + 10, ["number of parameters", "twice"]),
+        (2 * (784 * 100 + 100 * 10), ["biases"]),
+        (2, ["count the parameters"]),
+    ],
+)
+def test_n_evals_plausible_mistakes_are_explained(answer, words):
+    assert_status(ex.q4.check(answer), "incorrect", *words)
+
+
+def test_n_evals_accepts_a_float_or_numpy_number():
+    assert_status(ex.q4.check(159020.0), "correct")
+    assert_status(ex.q4.check(np.int64(159020)), "correct")
