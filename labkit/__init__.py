@@ -30,15 +30,20 @@ _SUBMODULES = (
     "exercises",
     "gradients",
     "grading",
+    "instrumentation",
     "models",
     "plots",
 )
 
-__all__ = ["__version__", "setup", *_SUBMODULES]
+_FUNCTIONS = {"instrument": "instrumentation", "uninstrument": "instrumentation"}
+
+__all__ = ["__version__", "setup", *_FUNCTIONS, *_SUBMODULES]
 
 
 def __getattr__(name: str):
-    """Import submodules on first use so ``import labkit`` stays fast."""
+    """Import submodules (and their headline functions) on first use: ``import labkit`` is fast."""
     if name in _SUBMODULES:
         return importlib.import_module(f"labkit.{name}")
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(f"labkit.{_FUNCTIONS[name]}"), name)
     raise AttributeError(f"module 'labkit' has no attribute {name!r}")

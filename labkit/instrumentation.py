@@ -1,0 +1,151 @@
+"""Exact per-step gradient statistics at (almost) no cost: reuse the optimizer's own gradients.
+
+``instrument(model)`` makes the model's training step report, at every step, the L2 norm of each
+layer's gradient on the *real* training batch, plus a non-finite flag — with zero extra forward or
+backward passes. It intercepts the gradients where every Keras backend hands them to the optimizer
+(``optimizer.apply`` on TensorFlow and PyTorch, ``optimizer.stateless_apply`` on JAX), computes the
+norms inside the same compiled step, and adds them to the step's logs as ``grad_norm/<layer>`` and
+``grad_nonfinite``. ``GradientMonitor()`` without a probe then reads them from the logs.
+
+Example
+-------
+>>> import labkit
+>>> labkit.instrument(model)  # doctest: +SKIP
+>>> monitor = GradientMonitor()  # no probe needed  # doctest: +SKIP
+>>> model.fit(x, y, epochs=3, callbacks=[monitor])  # doctest: +SKIP
+>>> labkit.uninstrument(model)  # plain Keras again  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import keras
+
+from labkit.backend import backend_name
+from labkit.gradients import layer_of_variables
+
+__all__ = ["NONFINITE_KEY", "instrument", "is_instrumented", "uninstrument"]
+
+NONFINITE_KEY = "grad_nonfinite"
+_ATTR = "_labkit_instrumented"
+
+
+class _Stash:
+    """Holds the norms computed inside the optimizer call until the train step returns."""
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self.latest: dict | None = None
+        self.optimizer = None
+        self.original_apply = None
+
+    def norms(self, grads) -> dict:
+        grads = list(grads)
+        squares = [keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32"))) for g in grads]
+        logs = {
+            f"grad_norm/{name}": keras.ops.sqrt(sum(squares[i] for i in idx))
+            for name, idx in layer_of_variables(self.model).items()
+        }
+        finite = [keras.ops.all(keras.ops.isfinite(g)) for g in grads]
+        all_finite = keras.ops.all(keras.ops.stack(finite)) if finite else True
+        logs[NONFINITE_KEY] = 1.0 - keras.ops.cast(all_finite, "float32")
+        return logs
+
+    def wrap_optimizer(self, optimizer) -> None:
+        if self.optimizer is optimizer:
+            return
+        self.unwrap_optimizer()
+        name = "stateless_apply" if backend_name() == "jax" else "apply"
+        original = getattr(optimizer, name)
+        stash = self
+
+        if name == "stateless_apply":
+
+            def intercept(optimizer_variables, grads, trainable_variables):
+                stash.latest = stash.norms(grads)
+                return original(optimizer_variables, grads, trainable_variables)
+
+        else:
+
+            def intercept(grads, trainable_variables=None):
+                grads = list(grads)
+                stash.latest = stash.norms(grads)
+                return original(grads, trainable_variables)
+
+        setattr(optimizer, name, intercept)
+        self.optimizer, self.original_apply = optimizer, (name, original)
+
+    def unwrap_optimizer(self) -> None:
+        if self.optimizer is not None:
+            name, _ = self.original_apply
+            # the wrapper is an instance attribute: deleting it uncovers the class's method again
+            self.optimizer.__dict__.pop(name, None)
+        self.optimizer = self.original_apply = None
+
+
+def instrument(model: keras.Model) -> keras.Model:
+    """Make ``model.fit`` log per-layer gradient norms of every real training batch.
+
+    Keeps the model's optimizer, loss and metrics (compile before or after, either works); the
+    weights it reaches are the same as without instrumentation. Returns the model.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any Keras model trained with the built-in ``fit``.
+
+    Example
+    -------
+    >>> labkit.instrument(model)  # doctest: +SKIP
+    >>> history = model.fit(x, y, epochs=1, verbose=0)  # doctest: +SKIP
+    >>> "grad_norm/hidden_1" in history.history  # doctest: +SKIP
+    True
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"instrument() needs a keras.Model, got {type(model).__name__}")
+    if is_instrumented(model):
+        return model
+    stash = _Stash(model)
+    original_step = model.train_step
+
+    if backend_name() == "jax":
+
+        def train_step(state, data):
+            stash.wrap_optimizer(model.optimizer)
+            logs, state = original_step(state, data)
+            return {**logs, **(stash.latest or {})}, state
+
+    else:
+
+        def train_step(data):
+            stash.wrap_optimizer(model.optimizer)
+            logs = original_step(data)
+            return {**logs, **(stash.latest or {})}
+
+    object.__setattr__(model, "train_step", train_step)
+    object.__setattr__(model, _ATTR, stash)
+    _reset_compiled_step(model)
+    return model
+
+
+def uninstrument(model: keras.Model) -> keras.Model:
+    """Undo :func:`instrument`: plain Keras training again. Returns the model."""
+    stash = getattr(model, _ATTR, None)
+    if stash is None:
+        return model
+    stash.unwrap_optimizer()
+    model.__dict__.pop("train_step", None)
+    model.__dict__.pop(_ATTR, None)
+    _reset_compiled_step(model)
+    return model
+
+
+def is_instrumented(model: keras.Model) -> bool:
+    """Whether :func:`instrument` is active on ``model``."""
+    return getattr(model, _ATTR, None) is not None
+
+
+def _reset_compiled_step(model: keras.Model) -> None:
+    """Drop the cached compiled train function so the next ``fit`` traces the current step."""
+    model.train_function = None
+    if hasattr(model, "make_train_function"):
+        model.__dict__.pop("_jax_state_synced", None)

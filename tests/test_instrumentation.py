@@ -1,0 +1,84 @@
+"""labkit.instrument: the optimizer's own gradients, reported every step, training unchanged."""
+
+import keras
+import numpy as np
+import pytest
+
+import labkit
+from labkit.gradients import layer_gradient_norms
+from labkit.models import build_mlp
+
+pytestmark = pytest.mark.backends
+
+
+class _StepLogs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.logs = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs.append(dict(logs))
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = (x[:, :1] * 2 - x[:, 1:2]).astype("float32")
+    return x, y
+
+
+def _model(compile_first=True):
+    keras.utils.set_random_seed(3)
+    model = build_mlp(8, depth=3, width=16)
+    if compile_first:
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    return model
+
+
+def test_instrumented_norms_equal_the_probe_computation(data):
+    x, y = data
+    model = labkit.instrument(_model())
+    expected = layer_gradient_norms(model, x[:64], y[:64])  # same weights, same first batch
+    steps = _StepLogs()
+    model.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[steps])
+    first = steps.logs[0]
+    for layer, norm in expected.items():
+        assert first[f"grad_norm/{layer}"] == pytest.approx(norm, rel=1e-5)
+    assert first["grad_nonfinite"] == 0.0
+    assert len(steps.logs) == 4 and all("grad_norm/output" in s for s in steps.logs)
+
+
+def test_training_is_unchanged_and_compile_settings_kept(data):
+    x, y = data
+    plain, instrumented = _model(), labkit.instrument(_model())
+    h_plain = plain.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    h_inst = instrumented.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(plain.get_weights(), instrumented.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    assert h_inst.history["mae"] == pytest.approx(h_plain.history["mae"], rel=1e-6)
+    assert isinstance(instrumented.optimizer, keras.optimizers.SGD)
+    assert "grad_norm/hidden_1" in h_inst.history
+
+
+def test_instrument_before_compile_and_uninstrument(data):
+    x, y = data
+    model = labkit.instrument(_model(compile_first=False))
+    model.compile(optimizer="adam", loss="mse")
+    assert "grad_norm/output" in model.fit(x, y, epochs=1, verbose=0).history
+    labkit.uninstrument(model)
+    assert not labkit.instrumentation.is_instrumented(model)
+    assert list(model.fit(x, y, epochs=1, verbose=0).history) == ["loss"]
+
+
+def test_nonfinite_gradients_are_flagged(data):
+    x, y = data
+    keras.utils.set_random_seed(0)
+    model = build_mlp(
+        8, depth=3, width=16, kernel_initializer=keras.initializers.RandomNormal(0, 40)
+    )
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    labkit.instrument(model)
+    steps = _StepLogs()
+    model.fit(x * 100, y, batch_size=64, epochs=2, verbose=0, callbacks=[steps])
+    assert any(s["grad_nonfinite"] == 1.0 for s in steps.logs)
