@@ -61,6 +61,79 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def _submissions(paths: list[str]) -> list:
+    """Notebook files from files and folders (folders: every ``*.ipynb`` below, sorted)."""
+    from pathlib import Path
+
+    found = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            if not inside:
+                raise ValueError(f"{path} holds no .ipynb files")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ValueError(f"{path} does not exist")
+    return list(dict.fromkeys(found))
+
+
+def _grade(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from labkit.grading import grade_paths, report
+
+    try:
+        paths = _submissions(args.paths)
+    except ValueError as exc:
+        print(f"labkit grade: {exc}", file=sys.stderr)
+        return 2
+    if args.gradescope and len(paths) != 1:
+        print(
+            f"labkit grade: --gradescope writes one student's results.json; pass exactly one "
+            f"notebook (got {len(paths)})",
+            file=sys.stderr,
+        )
+        return 2
+    done = []
+
+    def progress(result) -> None:
+        done.append(result)
+        status = "error" if result.status == "error" else f"{result.score:g}/{result.max_score:g}"
+        print(f"[{len(done)}/{len(paths)}] {result.file}: {status}", file=sys.stderr, flush=True)
+
+    results = grade_paths(
+        paths, timeout=args.timeout, jobs=args.jobs, memory_gb=args.memory, on_done=progress
+    )
+    print(report.table(results))
+    if args.json:
+        Path(args.json).write_text(report.json_text(results))
+    if args.csv:
+        Path(args.csv).write_text(report.csv_text(results))
+    if args.gradescope:
+        Path(args.gradescope).write_text(json.dumps(report.gradescope(results[0]), indent=2))
+    failed = [r for r in results if r.status == "error"]
+    if failed:
+        print(f"labkit grade: {len(failed)} of {len(results)} could not be graded", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per task)."""
     p = argparse.ArgumentParser(prog="labkit", description=__doc__.splitlines()[0])
@@ -82,6 +155,37 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     run.set_defaults(func=_run)
+    grade = sub.add_parser(
+        "grade", help="grade submitted notebooks in fresh kernels (answers re-checked as data)"
+    )
+    grade.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders of them")
+    grade.add_argument("--json", metavar="FILE", help="write a JSON report")
+    grade.add_argument("--csv", metavar="FILE", help="write a CSV gradebook")
+    grade.add_argument(
+        "--gradescope", metavar="FILE", help="write Gradescope's results.json (one notebook)"
+    )
+    grade.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=120.0,
+        metavar="SECONDS",
+        help="seconds allowed per cell (default: 120)",
+    )
+    grade.add_argument(
+        "--jobs",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="submissions graded at once (default: number of cores)",
+    )
+    grade.add_argument(
+        "--memory",
+        type=_positive(float),
+        default=8.0,
+        metavar="GB",
+        help="address-space cap per kernel in GB (default: 8)",
+    )
+    grade.set_defaults(func=_grade)
     return p
 
 
