@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 __all__ = [
     "confusion_matrix",
@@ -38,10 +39,49 @@ def _depth_colours(n: int) -> list:
     return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
 
 
-def _symlog_safe(values: np.ndarray) -> np.ndarray:
-    """Zeros and non-finite values cannot sit on a log axis: show them as gaps."""
+def _log_bounds(values) -> tuple[float, float]:
+    """Where exact zeros (below) and non-finite values (above) are drawn on a log axis."""
+    values = np.asarray(values, dtype=float).ravel()
+    shown = values[np.isfinite(values) & (values > 0)]
+    low, high = (shown.min(), shown.max()) if shown.size else (1e-3, 1.0)
+    return low / 10, high * 10
+
+
+def _log_line(ax, x, values, bounds: tuple[float, float], **style) -> tuple[bool, bool]:
+    """Plot positive values as a line; exact zeros as ``x`` on the floor, inf/NaN as ``^`` on top.
+
+    A log axis cannot show 0 or infinity, and silently dropping them would hide a dead layer or
+    an explosion. Returns whether any zero / any non-finite value was drawn.
+    """
+    x = np.asarray(x, dtype=float)
     values = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+    ax.plot(x, np.where(np.isfinite(values) & (values > 0), values, np.nan), **style)
+    zero, bad = values == 0, ~np.isfinite(values)
+    colour = style.get("color")
+    for mask, level, marker in ((zero, bounds[0], "x"), (bad, bounds[1], "^")):
+        if mask.any():
+            ax.scatter(x[mask], np.full(mask.sum(), level), marker=marker, color=colour, zorder=3)
+    return bool(zero.any()), bool(bad.any())
+
+
+def _mark_bounds(ax, bounds: tuple[float, float], zero: bool, bad: bool) -> None:
+    """Label the floor / ceiling lines that stand for exact zeros and non-finite values."""
+    for show, level, text, va in (
+        (zero, bounds[0], "exactly 0 (no gradient)", "bottom"),
+        (bad, bounds[1], "inf / NaN (exploded)", "top"),
+    ):
+        if show:
+            ax.axhline(level, color="grey", linestyle=":", linewidth=1)
+            ax.text(
+                0.01,
+                level,
+                text,
+                transform=ax.get_yaxis_transform(),
+                va=va,
+                ha="left",
+                fontsize="small",
+                color="grey",
+            )
 
 
 def gradient_norms(monitor, title: str | None = None) -> Figure:
@@ -54,14 +94,25 @@ def gradient_norms(monitor, title: str | None = None) -> Figure:
     records = _records(monitor, "norms")
     layers = list(records[0]["norms"])
     steps = [r["step"] for r in records]
+    grid = np.array([[r["norms"].get(layer, np.nan) for r in records] for layer in layers])
+    bounds = _log_bounds(grid)
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    for layer, colour in zip(layers, _depth_colours(len(layers))):
-        values = _symlog_safe([r["norms"].get(layer, np.nan) for r in records])
-        ax.plot(steps, values, marker="o", markersize=3, color=colour, label=layer)
     ax.set_yscale("log")
+    zero = bad = False
+    for values, layer, colour in zip(grid, layers, _depth_colours(len(layers))):
+        z, b = _log_line(
+            ax, steps, values, bounds, marker="o", markersize=3, color=colour, label=layer
+        )
+        zero, bad = zero or z, bad or b
+    _mark_bounds(ax, bounds, zero, bad)
     if max(steps) > 8:
+        # Linear up to step 1, logarithmic beyond: the early log-spaced records spread out evenly.
         ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(-0.3, max(steps) * 1.3)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("training step")
     ax.set_ylabel("gradient L2 norm (log scale)")
     ax.set_title(title or "Gradient norm per layer during training")
@@ -90,27 +141,35 @@ def gradient_profile(
         monitors = {"": monitors}
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
+    ax.set_yscale("log")
     styles = ["-", "--", ":", "-."]
     colours = colormaps["tab10"].colors
-    for m_index, (label, monitor) in enumerate(monitors.items()):
+    chosen = []
+    for label, monitor in monitors.items():
         records = _records(monitor, "norms")
         available = [r["step"] for r in records]
         wanted = steps if steps is not None else sorted({available[0], available[-1]})
-        for s_index, step in enumerate(wanted):
-            record = min(records, key=lambda r: abs(r["step"] - step))
+        picked = [min(records, key=lambda r, s=s: abs(r["step"] - s)) for s in wanted]
+        chosen.append((label, picked))
+    bounds = _log_bounds([v for _, picked in chosen for r in picked for v in r["norms"].values()])
+    zero = bad = False
+    for m_index, (label, picked) in enumerate(chosen):
+        for s_index, record in enumerate(picked):
             layers = list(record["norms"])
-            values = _symlog_safe(list(record["norms"].values()))
             name = f"{label}, step {record['step']}" if label else f"step {record['step']}"
-            ax.plot(
+            z, b = _log_line(
+                ax,
                 range(1, len(layers) + 1),
-                values,
+                list(record["norms"].values()),
+                bounds,
                 marker="o",
                 linestyle=styles[s_index % len(styles)],
                 color=colours[m_index % len(colours)],
                 label=name,
             )
+            zero, bad = zero or z, bad or b
         ax.set_xticks(range(1, len(layers) + 1), layers, rotation=45, ha="right")
-    ax.set_yscale("log")
+    _mark_bounds(ax, bounds, zero, bad)
     ax.set_xlabel("layer (input side → output side)")
     ax.set_ylabel("gradient L2 norm (log scale)")
     ax.set_title(title or "Gradient profile across layers")
@@ -184,6 +243,7 @@ def training_curves(
         ax.plot(epochs, logs[metric], label="train")
         if f"val_{metric}" in logs:
             ax.plot(epochs, logs[f"val_{metric}"], label="validation")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric)
