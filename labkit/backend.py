@@ -3,8 +3,9 @@
 ``loss_and_gradients(model, x, y)`` differentiates the model's *compiled* loss (regularization
 losses included) with respect to ``model.trainable_variables`` exactly as the optimizer would see it
 on that batch (``training=True``), without changing anything: weights, batch-norm statistics,
-dropout RNG state, metric and optimizer state are all left as they were. It runs the forward pass
-through ``model.stateless_call`` on the variable values and discards the updated values.
+dropout RNG state (on PyTorch also torch's global generator and every parameter's ``.grad``),
+metric and optimizer state are all left as they were. It runs the forward pass through
+``model.stateless_call`` on the variable values and discards the updated values.
 The differentiated function is compiled once per model (``tf.function`` on TensorFlow, ``jax.jit``
 on JAX; PyTorch runs eagerly on detached clones).
 """
@@ -154,8 +155,11 @@ def _torch(model) -> Callable:
         leaves = [t.detach().clone().requires_grad_(True) for t in trainable]
         frozen = [t.detach().clone() for t in non_trainable]
         metric_values = [t.detach().clone() for t in metrics]
-        loss = compute(leaves, frozen, metric_values, x, y)
-        grads = torch.autograd.grad(loss, leaves, allow_unused=True)
+        # An unseeded Dropout draws from torch's global generator: fork it so the draw is
+        # undone (the same mask on every call, and training's random stream is untouched).
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
+            loss = compute(leaves, frozen, metric_values, x, y)
+            grads = torch.autograd.grad(loss, leaves, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
         return loss.detach(), grads
 
