@@ -123,9 +123,9 @@ def _grade(args: argparse.Namespace) -> int:
     )
     print(report.table(results))
     if args.json:
-        Path(args.json).write_text(report.json_text(results))
+        Path(args.json).write_text(report.json_text(results), encoding="utf-8")
     if args.csv:
-        Path(args.csv).write_text(report.csv_text(results))
+        Path(args.csv).write_text(report.csv_text(results), encoding="utf-8")
     if args.gradescope:
         Path(args.gradescope).write_text(json.dumps(report.gradescope(results[0]), indent=2))
     failed = [r for r in results if r.status == "error"]

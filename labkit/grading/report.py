@@ -72,7 +72,7 @@ def table(results: list[SubmissionResult]) -> str:
 
 def json_text(results: list[SubmissionResult]) -> str:
     """A JSON array, one object per submission (see ``SubmissionResult.to_dict``)."""
-    return json.dumps([r.to_dict() for r in results], indent=2)
+    return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
 
 
 def csv_text(results: list[SubmissionResult]) -> str:
