@@ -400,6 +400,9 @@ class _Execution:
                 await client.async_execute_cell(nb.cells[-1], len(nb.cells) - 1)
             except (CellTimeoutError, DeadKernelError) as exc:
                 self.notes.append(f"collecting the answers failed: {type(exc).__name__}")
+            for output in nb.cells[-1].get("outputs", []):
+                if output.get("output_type") == "error":
+                    self.notes.append(f"collecting the answers raised {output.get('ename')}")
             return True
         finally:
             await _shutdown(km, client)
