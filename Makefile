@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup lab course lessons test lint bench clean
+.PHONY: setup lab course lessons test lint bench clean browser-deps
 
 setup: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab lessons/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) lessons/
 
 course: setup
 	$(BIN)/labkit run
@@ -29,8 +29,14 @@ lint: setup
 	$(BIN)/ruff check labkit tests benchmarks datasets lessons/source
 	$(BIN)/ruff format --check labkit tests benchmarks datasets
 
-test: setup lint
+test: setup lint browser-deps
 	$(BIN)/pytest
+
+# Debian's Chromium and chromedriver for tests/test_browser.py (a no-op when already installed).
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+browser-deps:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 bench: setup
 	$(BIN)/python benchmarks/monitor_overhead.py
