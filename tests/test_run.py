@@ -26,7 +26,7 @@ def _labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _notebook(path: Path, extra_cell: str | None = None) -> Path:
+def _notebook(path: Path) -> Path:
     """A small lesson-like notebook whose exercise checks report through real CheckResults."""
     cells = [
         v4.new_markdown_cell("# A lesson"),
@@ -34,8 +34,6 @@ def _notebook(path: Path, extra_cell: str | None = None) -> Path:
         v4.new_code_cell("CheckResult('q1', 'correct', 'Yes.', 2, 2)"),
         v4.new_code_cell("print(CheckResult('q2', 'not_attempted', 'Replace the ...', 0, 1))"),
     ]
-    if extra_cell is not None:
-        cells.insert(3, v4.new_code_cell(extra_cell))
     nbformat.write(v4.new_notebook(cells=cells), path)
     return path
 
@@ -53,13 +51,29 @@ def test_run_one_notebook_prints_progress_and_summary(tmp_path):
     assert notebook.read_text() == before, "labkit run must not write the notebook back"
 
 
-def test_broken_notebook_exits_nonzero_and_names_the_cell(tmp_path):
-    notebook = _notebook(tmp_path / "02_broken.ipynb", extra_cell="ratio = 1.0\nratio / 0")
-    done = _labkit("run", str(notebook), cwd=tmp_path)
+def test_lesson_01_runs_with_every_exercise_not_attempted(tmp_path):
+    done = _labkit("run", "01", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("01_")]
+    name, seconds, unit, result, points, *exercises = row.split(maxsplit=5)
+    assert (name, unit, result) == ("01_backpropagation", "s", "ok") and float(seconds) > 0
+    statuses = exercises[0].split(", ")
+    assert statuses and all(s.endswith(" not attempted") for s in statuses), statuses
+    assert points.startswith("0/") and float(points[2:]) > 0
+
+
+def test_broken_copy_of_a_lesson_exits_nonzero_and_names_the_cell(tmp_path):
+    (lesson,) = runner.resolve(["01"])
+    nb = nbformat.read(lesson, as_version=4)
+    nb.cells.insert(3, v4.new_code_cell("ratio = 1.0\nratio / 0"))
+    broken = tmp_path / "01_broken.ipynb"
+    nbformat.write(nb, broken)
+    done = _labkit("run", str(broken), cwd=tmp_path)
     assert done.returncode == 1
-    assert "code cell 3 (notebook cell 4: 'ratio = 1.0') failed" in done.stderr
+    code_before = sum(c.cell_type == "code" for c in nb.cells[:3])
+    assert f"code cell {code_before + 1} (notebook cell 4: 'ratio = 1.0') failed" in done.stderr
     assert "ZeroDivisionError: float division by zero" in done.stderr
-    assert "FAILED" in done.stdout and "1 of 1 failed: 02_broken" in done.stdout
+    assert "FAILED" in done.stdout and "1 of 1 failed: 01_broken" in done.stdout
 
 
 def test_missing_lesson_is_a_clear_error(capsys):
