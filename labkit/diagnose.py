@@ -23,10 +23,11 @@ __all__ = [
     "diagnose",
     "exploding_finding",
     "saturation_findings",
+    "update_ratio_findings",
     "vanishing_finding",
 ]
 
-KINDS = ("vanishing", "exploding", "dead_relu", "saturation")
+KINDS = ("vanishing", "exploding", "dead_relu", "saturation", "learning_rate")
 
 REMEDIES = {
     "vanishing": "use ReLU activations with He initialization (keras.initializers.HeNormal)",
@@ -45,6 +46,8 @@ DEFAULT_VANISHING_RATIO = 1e-3
 DEFAULT_EXPLODING_NORM = 1e3
 DEFAULT_DEAD_THRESHOLD = 0.5
 DEFAULT_SATURATION_THRESHOLD = 0.5
+DEFAULT_UPDATE_RATIO_RANGE = (-5.0, -1.0)
+HEALTHY_UPDATE_RATIO = -3.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ class Finding:
     Attributes
     ----------
     kind : str
-        ``"vanishing"``, ``"exploding"``, ``"dead_relu"`` or ``"saturation"``.
+        ``"vanishing"``, ``"exploding"``, ``"dead_relu"``, ``"saturation"`` or
+        ``"learning_rate"`` (an update-to-weight ratio far from the healthy 1e-3).
     layer : str
         The layer it was found in (the first offending one, input side first).
     step : int or None
@@ -213,6 +217,50 @@ def saturation_findings(
         for name, s in stats.items()
         if s["saturated_fraction"] >= threshold
     ]
+
+
+def update_ratio_findings(
+    ratios: dict[str, float],
+    bounds: tuple[float, float] = DEFAULT_UPDATE_RATIO_RANGE,
+    step: int | None = None,
+) -> list[Finding]:
+    """``learning_rate`` findings for layers whose log10 update-to-weight ratio leaves ``bounds``.
+
+    A healthy step changes a layer's weights by about a thousandth of their spread (ratio
+    about −3). Far above: the learning rate is likely too high (the road to exploding gradients
+    and dead ReLUs). Far below: it is too low, or the layer's gradient has vanished.
+
+    Example
+    -------
+    >>> [f.message[:32] for f in update_ratio_findings({"hidden_1": -0.5, "output": -3.1})]
+    ['each update changes the weights ']
+    """
+    low, high = bounds
+    found = []
+    for name, ratio in ratios.items():
+        if math.isnan(ratio) or low <= ratio <= high:
+            continue
+        size = "no change at all" if ratio == -math.inf else f"10^{ratio:.1f} of their spread"
+        if ratio > high:
+            advice = (
+                "the learning rate is likely too high (the road to exploding gradients and dead "
+                "ReLUs): lower it"
+            )
+        else:
+            advice = (
+                "the learning rate is too low or this layer's gradient vanished: raise the "
+                f"learning rate, or {REMEDIES['vanishing']}"
+            )
+        found.append(
+            Finding(
+                "learning_rate",
+                name,
+                step,
+                f"each update changes the weights by {size} (healthy: about 10^"
+                f"{HEALTHY_UPDATE_RATIO:.0f}); {advice}.",
+            )
+        )
+    return found
 
 
 def diagnose(

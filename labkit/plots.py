@@ -21,6 +21,7 @@ __all__ = [
     "gradient_norms",
     "gradient_profile",
     "training_curves",
+    "update_ratios",
 ]
 
 
@@ -84,6 +85,18 @@ def _mark_bounds(ax, bounds: tuple[float, float], zero: bool, bad: bool) -> None
             )
 
 
+def _step_axis(ax, steps: Sequence[int]) -> None:
+    """Training steps on x: linear up to 1 and logarithmic beyond, so log-spaced records spread
+    out evenly; plain integers for short runs."""
+    if max(steps) > 8:
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(-0.3, max(steps) * 1.3)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("training step")
+
+
 def gradient_norms(monitor, title: str | None = None) -> Figure:
     """Gradient norm of every layer over training steps, log scale, coloured input→output.
 
@@ -106,14 +119,7 @@ def gradient_norms(monitor, title: str | None = None) -> Figure:
         )
         zero, bad = zero or z, bad or b
     _mark_bounds(ax, bounds, zero, bad)
-    if max(steps) > 8:
-        # Linear up to step 1, logarithmic beyond: the early log-spaced records spread out evenly.
-        ax.set_xscale("symlog", linthresh=1)
-        ax.set_xlim(-0.3, max(steps) * 1.3)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("training step")
+    _step_axis(ax, steps)
     ax.set_ylabel("gradient L2 norm (log scale)")
     ax.set_title(title or "Gradient norm per layer during training")
     ax.grid(True, which="major", alpha=0.3)
@@ -321,4 +327,48 @@ def confusion_matrix(
     accuracy = np.trace(counts) / counts.sum()
     ax.set_title(title or f"Confusion matrix (accuracy {accuracy:.1%})")
     fig.colorbar(image, ax=ax, label="examples")
+    return fig
+
+
+def update_ratios(monitor, title: str | None = None, healthy: float = -3.0) -> Figure:
+    """log10 update-to-weight ratio of every layer over training, with the healthy level marked.
+
+    A well-tuned learning rate changes each layer's weights by about a thousandth of their
+    spread per step (−3 on this scale); lines far above it mean the learning rate is too high,
+    far below it too low (or a vanishing gradient).
+
+    Example
+    -------
+    >>> fig = update_ratios(grad_monitor)  # doctest: +SKIP
+    """
+    records = _records(monitor, "update_ratio")
+    layers = list(records[0]["update_ratio"])
+    steps = [r["step"] for r in records]
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for layer, colour in zip(layers, _depth_colours(len(layers))):
+        values = np.array([r["update_ratio"].get(layer, np.nan) for r in records], dtype=float)
+        ax.plot(
+            steps,
+            np.where(np.isfinite(values), values, np.nan),
+            marker="o",
+            markersize=3,
+            color=colour,
+            label=layer,
+        )
+    ax.axhline(healthy, color="black", linestyle="--", linewidth=1)
+    ax.axhspan(healthy - 1, healthy + 1, color="tab:green", alpha=0.08)
+    ax.annotate(
+        f"healthy ≈ {healthy:g}",
+        (0.01, healthy),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 4),
+        textcoords="offset points",
+        fontsize="small",
+    )
+    _step_axis(ax, steps)
+    ax.set_ylabel("log10( std(Δw) / std(w) )")
+    ax.set_title(title or "Update-to-weight ratio per layer")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(title="layer (input → output)", fontsize="small", ncol=2 if len(layers) > 6 else 1)
     return fig

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 import labkit
+from labkit import plots
+from labkit.callbacks import GradientMonitor
 from labkit.gradients import layer_gradient_norms
 from labkit.models import build_mlp
 
@@ -82,3 +84,71 @@ def test_nonfinite_gradients_are_flagged(data):
     steps = _StepLogs()
     model.fit(x * 100, y, batch_size=64, epochs=2, verbose=0, callbacks=[steps])
     assert any(s["grad_nonfinite"] == 1.0 for s in steps.logs)
+
+
+class _Snapshots(keras.callbacks.Callback):
+    """Weights before and after the first update, by hand."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if not hasattr(self, "before"):
+            self.before = [w.copy() for w in self.model.get_weights()]
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not hasattr(self, "after"):
+            self.after = [w.copy() for w in self.model.get_weights()]
+
+
+def test_update_ratio_equals_hand_computation(data, tmp_path):
+    x, y = data
+    model = _model()
+    monitor = GradientMonitor(probe=(x[:64], y[:64]), verbose=0)
+    snaps = _Snapshots()
+    model.fit(x, y, batch_size=64, epochs=2, verbose=0, callbacks=[monitor, snaps])
+    record = next(r for r in monitor.history if r["step"] == 1)
+    assert "update_ratio" not in monitor.history[0]  # step 0: no update yet
+    layers = [layer for layer in model.layers if layer.trainable_weights]
+    offset = 0
+    for layer in layers:
+        n = len(layer.trainable_weights)
+        before = np.concatenate([w.ravel() for w in snaps.before[offset : offset + n]])
+        after = np.concatenate([w.ravel() for w in snaps.after[offset : offset + n]])
+        offset += n
+        expected = np.log10(np.std(after - before) / np.std(after))
+        assert record["update_ratio"][layer.name] == pytest.approx(expected, abs=1e-6)
+    assert all(r["step"] > 0 for r in monitor.history if "update_ratio" in r)
+    fig = plots.update_ratios(monitor)
+    fig.savefig(tmp_path / "ratios.png")
+    assert fig.axes[0].get_ylabel().startswith("log10")
+
+
+def test_learning_rate_findings_from_update_ratios(data):
+    x, y = data
+    keras.utils.set_random_seed(3)
+    model = build_mlp(8, depth=3, width=16)
+    model.compile(optimizer=keras.optimizers.SGD(1.5), loss="mse")
+    monitor = GradientMonitor(probe=(x[:64], y[:64]), verbose=0)
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[monitor])
+    high = [f for f in monitor.findings if f.kind == "learning_rate"]
+    assert high and "too high" in high[0].message
+
+    keras.utils.set_random_seed(3)
+    slow = build_mlp(8, depth=3, width=16)
+    slow.compile(optimizer=keras.optimizers.SGD(1e-7), loss="mse")
+    monitor = GradientMonitor(probe=(x[:64], y[:64]), verbose=0)
+    slow.fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[monitor])
+    low = [f for f in monitor.findings if f.kind == "learning_rate"]
+    assert low and "too low" in low[0].message
+
+
+def test_gradient_monitor_on_an_instrumented_model_needs_no_probe(data):
+    x, y = data
+    model = labkit.instrument(_model())
+    monitor = GradientMonitor(every=1, verbose=0)
+    steps = _StepLogs()
+    history = model.fit(x, y, batch_size=64, epochs=2, verbose=0, callbacks=[monitor, steps])
+    assert [r["step"] for r in monitor.history] == list(range(1, 9))
+    for record, logs in zip(monitor.history, steps.logs):
+        assert record["norms"]["hidden_1"] == pytest.approx(logs["grad_norm/hidden_1"])
+    assert "update_ratio/hidden_1" in history.history
+    with pytest.raises(ValueError, match="labkit.instrument"):
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[GradientMonitor()])

@@ -71,8 +71,8 @@ class DeadReLUMonitor(ProbeMonitor):
     def measure(self) -> dict[str, float]:
         return dead_relu_fraction(self.model, self.x)
 
-    def findings_for(self, values: dict[str, float], step: int) -> list[Finding]:
-        return dead_relu_findings(values, self.dead_threshold, step)
+    def findings_for(self, record: dict) -> list[Finding]:
+        return dead_relu_findings(record[self.key], self.dead_threshold, record["step"])
 
     def plot(self):
         """Dead fraction per layer over training: :func:`labkit.plots.dead_relu_heatmap`."""

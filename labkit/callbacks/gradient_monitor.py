@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from labkit.backend import to_numpy
 from labkit.callbacks.probe_monitor import ProbeMonitor, check_feature_shape, validate_probe_x
 from labkit.diagnose import (
     DEFAULT_EXPLODING_NORM,
+    DEFAULT_UPDATE_RATIO_RANGE,
     DEFAULT_VANISHING_RATIO,
     Finding,
     exploding_finding,
+    update_ratio_findings,
     vanishing_finding,
 )
-from labkit.gradients import layer_gradient_norms
+from labkit.gradients import layer_gradient_norms, layer_of_variables
+from labkit.instrumentation import NONFINITE_KEY, is_instrumented
 
 ON_EXPLODE = ("warn", "stop", "raise")
 
@@ -22,17 +28,25 @@ class ExplodingGradientError(RuntimeError):
 
 
 class GradientMonitor(ProbeMonitor):
-    """Record the L2 norm of every layer's gradient on a fixed probe batch while ``fit`` runs.
+    """Record the L2 norm of every layer's gradient while ``fit`` runs, and each update's size.
 
-    Keras callbacks never see the optimizer's gradients, so the monitor recomputes them on the
-    probe batch, statelessly (training is unaffected), on a schedule: step 0, log-spaced early
-    steps (1, 2, 4, 8, ...), then every ``every`` steps or, by default, every epoch end. Each
-    record lands in ``history``; at each epoch end the latest norms go into ``logs`` as
-    ``grad_norm/<layer>``, so ``History``, ``CSVLogger`` and ``TensorBoard`` pick them up (list
-    the monitor before those callbacks).
+    Keras callbacks never see the optimizer's gradients, so by default the monitor recomputes
+    them on a fixed probe batch, statelessly (training is unaffected), on a schedule: step 0,
+    log-spaced early steps (1, 2, 4, 8, ...), then every ``every`` steps or, by default, every
+    epoch end. On a model passed through :func:`labkit.instrument` no probe is needed: the
+    monitor reads the norms of the real training batch that the train step already computed
+    (``every=1`` then records every step at almost no cost).
+
+    Each record in ``history`` holds ``norms`` and, from the second record on, ``update_ratio``:
+    per layer, ``log10(std(Δw) / std(w))`` of the optimizer update just before the record — a
+    healthy learning rate gives about −3; far above means the learning rate is likely too high,
+    far below means it is too low or the layer's gradient vanished. At each epoch end the latest
+    values go into ``logs`` as ``grad_norm/<layer>`` and ``update_ratio/<layer>``, so
+    ``History``, ``CSVLogger`` and ``TensorBoard`` pick them up (list the monitor before them).
 
     Args:
-        probe: ``(x, y)``, a batch of training inputs and targets (a few hundred examples).
+        probe: ``(x, y)``, a batch of training inputs and targets (a few hundred examples);
+            ``None`` on an instrumented model.
         every: record every this many steps after the early log-spaced records; ``None``
             records at every epoch end.
         vanishing_ratio: a vanishing finding when the lowest layer's norm falls below this
@@ -40,6 +54,8 @@ class GradientMonitor(ProbeMonitor):
         exploding_norm: an exploding finding when any layer's norm is non-finite or above this.
         on_explode: ``"warn"`` (record the finding), ``"stop"`` (also set
             ``model.stop_training``) or ``"raise"`` (raise :class:`ExplodingGradientError`).
+        update_ratio_range: ``(low, high)`` bounds on the log10 update ratio outside which a
+            ``learning_rate`` finding is made.
         verbose: print each finding once, when it is first seen.
 
     Example:
@@ -55,42 +71,90 @@ class GradientMonitor(ProbeMonitor):
 
     def __init__(
         self,
-        probe,
+        probe=None,
         every: int | None = None,
         vanishing_ratio: float = DEFAULT_VANISHING_RATIO,
         exploding_norm: float = DEFAULT_EXPLODING_NORM,
         on_explode: str = "warn",
+        update_ratio_range: tuple[float, float] = DEFAULT_UPDATE_RATIO_RANGE,
         verbose: int = 1,
     ):
         super().__init__(every=every, verbose=verbose)
         if on_explode not in ON_EXPLODE:
             raise ValueError(f"on_explode must be one of {ON_EXPLODE}, got {on_explode!r}")
-        if not isinstance(probe, (tuple, list)) or len(probe) != 2:
-            raise ValueError(
-                "probe must be a pair (x, y) of inputs and targets, e.g. "
-                "probe=(x_train[:256], y_train[:256])"
-            )
-        x = validate_probe_x(probe[0])
-        y = np.asarray(probe[1])
-        if y.dtype.kind not in "biuf":
-            raise ValueError(f"probe targets must be numeric, got an array of dtype {y.dtype}")
-        if len(y) != len(x):
-            raise ValueError(
-                f"probe x has {len(x)} examples but y has {len(y)}; slice both the same way, "
-                "e.g. probe=(x_train[:256], y_train[:256])"
-            )
-        self.x, self.y = x, y
+        self.x = self.y = None
+        if probe is not None:
+            self.x, self.y = _validate_probe(probe)
         self.vanishing_ratio = vanishing_ratio
         self.exploding_norm = exploding_norm
         self.on_explode = on_explode
+        self.update_ratio_range = update_ratio_range
+        self._batch_logs: dict | None = None
+        self._snapshot: tuple[int, dict[str, np.ndarray]] | None = None
 
+    @property
+    def uses_probe(self) -> bool:
+        """Whether norms come from the probe batch (else from an instrumented train step)."""
+        return self.x is not None
+
+    @property
+    def logged(self) -> dict[str, str]:
+        return {"norms": "grad_norm", "update_ratio": "update_ratio"}
+
+    # --- hooks -------------------------------------------------------------------------------
     def check_model(self) -> None:
-        check_feature_shape(self.x, self.model)
+        if self.uses_probe:
+            check_feature_shape(self.x, self.model)
+        elif not is_instrumented(self.model):
+            raise ValueError(
+                "GradientMonitor() without a probe reads the gradients the training step already "
+                "computes: call labkit.instrument(model) before fit, or pass a probe batch, "
+                "e.g. GradientMonitor(probe=(x_train[:256], y_train[:256]))"
+            )
 
+    def on_train_begin(self, logs=None):
+        if self.uses_probe:
+            super().on_train_begin(logs)
+        else:  # no gradient exists before the first step: the first record comes at step 1
+            self.check_model()
+            self._next_due = max(self._next_due, self._step + 1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch_logs = logs
+        super().on_train_batch_end(batch, logs)
+
+    def before_recorded_step(self, step: int) -> None:
+        self._snapshot = (step, self._layer_weights())
+
+    # --- measuring ----------------------------------------------------------------------------
     def measure(self) -> dict[str, float]:
-        return layer_gradient_norms(self.model, self.x, self.y)
+        if self.uses_probe:
+            return layer_gradient_norms(self.model, self.x, self.y)
+        logs = self._batch_logs or {}
+        norms = {}
+        for layer in layer_of_variables(self.model):
+            norms[layer] = float(logs.get(f"{self.log_prefix}/{layer}", math.nan))
+        if logs.get(NONFINITE_KEY, 0.0) and all(math.isfinite(v) for v in norms.values()):
+            first = next(iter(norms))
+            norms[first] = math.inf  # a non-finite entry inside a layer whose norm printed finite
+        return norms
 
-    def findings_for(self, values: dict[str, float], step: int) -> list[Finding]:
+    def annotate(self, record: dict) -> dict:
+        if self._snapshot is None or self._snapshot[0] != record["step"]:
+            return {}
+        before = self._snapshot[1]
+        self._snapshot = None
+        return {"update_ratio": update_ratios(before, self._layer_weights())}
+
+    def _layer_weights(self) -> dict[str, np.ndarray]:
+        variables = self.model.trainable_variables
+        return {
+            layer: np.concatenate([to_numpy(variables[i].value).ravel() for i in idx])
+            for layer, idx in layer_of_variables(self.model).items()
+        }
+
+    def findings_for(self, record: dict) -> list[Finding]:
+        values, step = record["norms"], record["step"]
         found = []
         exploding = exploding_finding(values, self.exploding_norm, step)
         if exploding is not None:
@@ -102,6 +166,10 @@ class GradientMonitor(ProbeMonitor):
         vanishing = vanishing_finding(values, self.vanishing_ratio, step)
         if vanishing is not None:
             found.append(vanishing)
+        if "update_ratio" in record:
+            found.extend(
+                update_ratio_findings(record["update_ratio"], self.update_ratio_range, step)
+            )
         return found
 
     def plot(self):
@@ -109,3 +177,44 @@ class GradientMonitor(ProbeMonitor):
         from labkit import plots
 
         return plots.gradient_norms(self)
+
+
+def update_ratios(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer ``log10(std(after - before) / std(after))`` (−inf when nothing moved).
+
+    Example
+    -------
+    >>> w = np.array([1.0, -1.0, 1.0, -1.0])
+    >>> update_ratios({"l": w}, {"l": w * 1.001})["l"]  # doctest: +ELLIPSIS
+    -3.0...
+    """
+    ratios = {}
+    for layer, now in after.items():
+        with np.errstate(all="ignore"):  # exploded weights: inf/NaN spreads are reported as NaN
+            scale = float(np.std(now))
+            change = float(np.std(now - before[layer]))
+        if scale == 0 or not math.isfinite(scale) or not math.isfinite(change):
+            ratios[layer] = math.nan
+        elif change == 0:
+            ratios[layer] = -math.inf
+        else:
+            ratios[layer] = math.log10(change / scale)
+    return ratios
+
+
+def _validate_probe(probe) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(probe, (tuple, list)) or len(probe) != 2:
+        raise ValueError(
+            "probe must be a pair (x, y) of inputs and targets, e.g. "
+            "probe=(x_train[:256], y_train[:256])"
+        )
+    x = validate_probe_x(probe[0])
+    y = np.asarray(probe[1])
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"probe targets must be numeric, got an array of dtype {y.dtype}")
+    if len(y) != len(x):
+        raise ValueError(
+            f"probe x has {len(x)} examples but y has {len(y)}; slice both the same way, "
+            "e.g. probe=(x_train[:256], y_train[:256])"
+        )
+    return x, y

@@ -16,8 +16,9 @@ class ProbeMonitor(keras.callbacks.Callback):
     Records are taken at the start of training (step 0), at log-spaced early steps
     (1, 2, 4, 8, ...) and then every ``every`` steps, or at every epoch end when ``every`` is
     ``None``. Subclasses implement :meth:`measure` (a ``{layer: value}`` dict) and
-    :meth:`findings_for`; ``key`` names the dict in each record and ``log_prefix`` the entries
-    added to ``logs`` at epoch end.
+    :meth:`findings_for`, and may add entries to a record in :meth:`annotate` and prepare for
+    a record in :meth:`before_recorded_step`; ``key`` names the dict in each record and
+    ``log_prefix`` the entries added to ``logs`` at epoch end.
     """
 
     key = "values"
@@ -42,8 +43,15 @@ class ProbeMonitor(keras.callbacks.Callback):
     def measure(self) -> dict[str, float]:
         raise NotImplementedError
 
-    def findings_for(self, values: dict[str, float], step: int) -> list[Finding]:
+    def findings_for(self, record: dict) -> list[Finding]:
         raise NotImplementedError
+
+    def annotate(self, record: dict) -> dict:
+        """Extra entries for a new record (default: none)."""
+        return {}
+
+    def before_recorded_step(self, step: int) -> None:
+        """Called just before the training step whose end will be recorded (default: nothing)."""
 
     def check_model(self) -> None:
         """Validate the probe against ``self.model``; raise ``ValueError`` saying what to pass."""
@@ -60,6 +68,14 @@ class ProbeMonitor(keras.callbacks.Callback):
         self._epoch = epoch
         self._epoch_start = self._step
 
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._disabled:
+            return
+        upcoming = self._epoch_start + batch + 1
+        last_of_epoch = self.every is None and batch + 1 == (self.params or {}).get("steps")
+        if upcoming >= self._next_due or last_of_epoch:
+            self.before_recorded_step(upcoming)
+
     def on_train_batch_end(self, batch, logs=None):
         self._step = self._epoch_start + batch + 1
         if not self._disabled and self._step >= self._next_due:
@@ -71,17 +87,23 @@ class ProbeMonitor(keras.callbacks.Callback):
         if self.every is None and self.history[-1]["step"] != self._step:
             self.record()
         if logs is not None and self.history:
-            for layer, value in self.history[-1][self.key].items():
-                logs[f"{self.log_prefix}/{layer}"] = value
+            for key, prefix in self.logged.items():
+                for layer, value in self.history[-1].get(key, {}).items():
+                    logs[f"{prefix}/{layer}"] = value
+
+    @property
+    def logged(self) -> dict[str, str]:
+        """Record entries copied into ``logs`` at epoch end, with their name prefix."""
+        return {self.key: self.log_prefix}
 
     # --- recording -----------------------------------------------------------------------------
     def record(self) -> dict:
         """Take one measurement now, append it to ``history`` and check it for findings."""
-        values = self.measure()
-        entry = {"step": self._step, "epoch": self._epoch, self.key: values}
+        entry = {"step": self._step, "epoch": self._epoch, self.key: self.measure()}
+        entry.update(self.annotate(entry))
         self.history.append(entry)
         self._next_due = self._next_scheduled(self._step)
-        for finding in self.findings_for(values, self._step):
+        for finding in self.findings_for(entry):
             self._report(finding)
         return entry
 
