@@ -5,7 +5,8 @@ in a temporary folder with its stored outputs removed (JupyterLab autosaves: the
 are never touched) and with its
 own temporary config/runtime folders. Chromium opens the notebook, runs every cell from the
 menu (Run → Run All Cells), waits for the kernel to finish and checks that every code cell ran,
-that no cell shows an error, and that figures rendered. A screenshot goes to
+that no cell shows an error, that figures rendered and that the exercise checks show their
+coloured "Not attempted" results. A screenshot goes to
 ``build/browser-lessonNN.png``. ``make browser-deps`` installs ``chromium`` and
 ``chromium-driver``; choose lessons with ``LABKIT_BROWSER_LESSONS=01,02`` (numbers, names or
 notebook paths).
@@ -179,6 +180,8 @@ return {
     .filter(o => o.dataset.mimeType === 'application/vnd.jupyter.stderr'
                  && /Traceback|Error:/.test(o.textContent))
     .map(o => o.textContent.slice(0, 400)),
+  checks: [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/html"]')]
+    .filter(o => /^\\s*Not attempted/.test(o.textContent)).length,
   images: [...document.querySelectorAll('.jp-OutputArea-output img')]
     .filter(i => i.complete && i.naturalWidth > 0).length,
   status: (document.querySelector('.jp-Notebook-ExecutionIndicator') || {dataset: {}})
@@ -248,6 +251,7 @@ def test_lesson_runs_in_jupyterlab(lesson, lab, browser):
     assert numbers == list(range(1, code_cells + 1)), f"cells ran out of order: {numbers}"
     assert not state["errors"], "cells raised:\n" + "\n---\n".join(state["errors"])
     assert state["images"] >= 1, "no figure rendered"
+    assert state["checks"] >= 1, "no exercise check rendered its HTML result ('Not attempted')"
 
     browser.execute_script(
         "document.querySelector('.jp-OutputArea-output img').scrollIntoView({block: 'center'})"
