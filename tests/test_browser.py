@@ -1,12 +1,11 @@
 """A lesson run in real JupyterLab, driven through Debian's Chromium with Selenium.
 
-JupyterLab starts headless on a free loopback port with a random token, on a copy of the lesson
-in a temporary folder with its stored outputs removed (JupyterLab autosaves: the stored lessons
-are never touched) and with its
-own temporary config/runtime folders. Chromium opens the notebook, runs every cell from the
-menu (Run → Run All Cells), waits for the kernel to finish and checks that every code cell ran,
-that no cell shows an error, that figures rendered and that the exercise checks show their
-coloured "Not attempted" results. A screenshot goes to
+JupyterLab starts headless on a free loopback port with a random token, with its own temporary
+config/runtime folders, on a copy of the lesson in a temporary folder with its stored outputs
+removed (JupyterLab autosaves: the stored lessons are never touched). Chromium opens the
+notebook, runs every cell from the menu (Run → Run All Cells), waits for the kernel to finish and
+checks that every code cell ran, that no cell shows an error, that figures rendered and that the
+exercise checks show their coloured "Not attempted" results. A screenshot goes to
 ``build/browser-lessonNN.png``. ``make browser-deps`` installs ``chromium`` and
 ``chromium-driver``; choose lessons with ``LABKIT_BROWSER_LESSONS=01,02`` (numbers, names or
 notebook paths).
