@@ -8,6 +8,8 @@ import pytest
 
 from labkit.activations import activation_kind, activation_stats, dead_relu_fraction, relu_layers
 
+pytestmark = pytest.mark.backends
+
 DEAD = 5  # units (or channels) per layer given a bias so negative they can never fire
 
 

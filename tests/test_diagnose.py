@@ -18,6 +18,8 @@ from labkit.diagnose import (
 from labkit.gradients import layer_gradient_norms
 from labkit.models import build_mlp
 
+pytestmark = pytest.mark.backends
+
 rng = np.random.default_rng(0)
 X = rng.normal(size=(128, 10)).astype("float32")
 Y_CLASS = (X[:, 0] > 0).astype("float32")[:, None]
