@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[tf,dev,lab]"
+	$(BIN)/python -m pip install -q -e ".[tf,jax,dev,lab]" "torch==2.13.0"
 	touch $(STAMP)
 
 lab: setup
@@ -31,6 +31,8 @@ lint: setup
 
 test: setup lint browser-deps
 	$(BIN)/pytest
+	KERAS_BACKEND=jax $(BIN)/pytest -q -m backends
+	KERAS_BACKEND=torch $(BIN)/pytest -q -m backends
 
 # Debian's Chromium and chromedriver for tests/test_browser.py (a no-op when already installed).
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
