@@ -1,0 +1,230 @@
+"""Lesson 06 exercises: reference solutions pass, placeholders are 'not attempted', plausible
+wrong answers fail with a message that teaches, bad inputs never raise."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from labkit.exercises import lesson06 as ex
+from labkit.models import build_mlp
+
+
+def solution_namespace(q) -> dict:
+    namespace = {"np": np, "keras": keras, "build_mlp": build_mlp, "best_dropout": 0.2}
+    exec(q.solution_source, namespace)
+    return namespace
+
+
+def status(q, answer) -> tuple[str, str]:
+    result = q.check(answer)
+    assert q.grade(q.collect(answer)) == result
+    return result.status, result.message
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+def loops_forever(*args):
+    while True:
+        time.sleep(0.01)
+
+
+def with_budget(q, seconds, answer):
+    q.time_budget, budget = seconds, q.time_budget
+    try:
+        return status(q, answer)
+    finally:
+        q.time_budget = budget
+
+
+# --- q1: one_hot ---------------------------------------------------------------------------------
+def test_q1_solution_is_correct():
+    one_hot = solution_namespace(ex.q1)["one_hot"]
+    assert status(ex.q1, one_hot)[0] == "correct"
+    assert status(ex.q1, lambda labels, k: np.eye(k)[labels])[0] == "correct"
+
+
+def test_q1_one_hot_gives_the_sparse_loss():
+    one_hot = solution_namespace(ex.q1)["one_hot"]
+    logits = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    labels = np.array([0, 3, 1, 1, 2])
+    sparse = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
+    dense = keras.losses.CategoricalCrossentropy(from_logits=True)(one_hot(labels, 4), logits)
+    assert np.isclose(float(sparse), float(dense), rtol=1e-6)
+
+
+def test_q1_placeholder_is_not_attempted():
+    def one_hot(labels, num_classes): ...
+
+    assert status(ex.q1, one_hot)[0] == "not_attempted"
+    assert status(ex.q1, ...)[0] == "not_attempted"
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (lambda labels, k: np.eye(k)[labels].T, "swapped"),
+        (lambda labels, k: np.eye(labels.max() + 1)[labels], "num_classes"),
+        (lambda labels, k: np.eye(k)[(labels + 1) % k], "single 1 in column"),
+        (lambda labels, k: 1 - np.eye(k)[labels], "all 0"),
+    ],
+)
+def test_q1_wrong_answers_teach(answer, words):
+    state, message = status(ex.q1, answer)
+    assert state == "incorrect"
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (None, "function"),
+        ("one_hot", "function"),
+        (lambda labels, k: None if len(labels) == 1 else np.eye(k)[labels], "None"),
+        (lambda labels, k: "rows", "NumPy array"),
+        (lambda labels, k: np.full((len(labels), k), np.nan), "NaN"),
+        (lambda labels: labels, "raised"),
+        (lambda labels, k: AlwaysEqual(), "object"),
+    ],
+)
+def test_q1_bad_answers_get_a_message(answer, words):
+    state, message = status(ex.q1, answer)
+    assert state == "incorrect"
+    assert words in message
+
+
+def test_q1_function_that_loops_forever_is_stopped():
+    state, message = with_budget(ex.q1, 0.2, loops_forever)
+    assert state == "incorrect"
+    assert "ran too long" in message
+
+
+# --- q2: softmax ---------------------------------------------------------------------------------
+def test_q2_solution_is_correct_and_matches_keras():
+    softmax = solution_namespace(ex.q2)["softmax"]
+    assert status(ex.q2, softmax)[0] == "correct"
+    z = np.random.default_rng(1).normal(size=(6, 10))
+    assert np.allclose(softmax(z), keras.ops.convert_to_numpy(keras.ops.softmax(z, axis=-1)))
+
+
+def test_q2_placeholder_is_not_attempted():
+    def softmax(logits): ...
+
+    assert status(ex.q2, softmax)[0] == "not_attempted"
+
+
+def naive_softmax(z):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def column_softmax(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (naive_softmax, "overflow"),
+        (column_softmax, "wrong axis"),
+        (lambda z: z / z.sum(axis=1, keepdims=True), "exp(z_j)"),
+        (lambda z: np.exp(z - z.max(axis=1, keepdims=True)), "sum to 1"),
+    ],
+)
+def test_q2_wrong_answers_teach(answer, words):
+    state, message = status(ex.q2, answer)
+    assert state == "incorrect"
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (42, "function"),
+        (lambda z: z[0], "shape"),
+        (lambda z: z.tolist(), "sum to 1"),
+        (lambda z: 1 / 0, "raised"),
+        (lambda z: AlwaysEqual(), "object"),
+    ],
+)
+def test_q2_bad_answers_get_a_message(answer, words):
+    state, message = status(ex.q2, answer)
+    assert state == "incorrect"
+    assert words in message
+
+
+def test_q2_function_that_loops_forever_is_stopped():
+    state, message = with_budget(ex.q2, 0.2, loops_forever)
+    assert state == "incorrect"
+    assert "ran too long" in message
+
+
+# --- q3: the capstone model (each checked model trains for a few seconds) ------------------------
+def test_q3_solution_is_correct():
+    build_model = solution_namespace(ex.q3)["build_model"]
+    state, message = status(ex.q3, build_model)
+    assert state == "correct", message
+    assert "test accuracy" in message
+
+
+def test_q3_placeholder_is_not_attempted():
+    def build_model(): ...
+
+    assert status(ex.q3, build_model)[0] == "not_attempted"
+    assert status(ex.q3, ...)[0] == "not_attempted"
+
+
+def test_q3_too_small_model_says_how_far_short():
+    state, message = status(ex.q3, lambda: build_mlp(64, depth=1, width=3, output_units=10))
+    assert state == "incorrect"
+    assert "percentage points short of the 96% target" in message
+
+
+def test_q3_dead_relu_model_names_the_dead_layers():
+    def build_model():
+        return build_mlp(
+            64,
+            depth=2,
+            width=64,
+            output_units=10,
+            bias_initializer=keras.initializers.Constant(-1.0),
+        )
+
+    state, message = status(ex.q3, build_model)
+    assert state == "incorrect"
+    assert "dead_relu in hidden_1" in message and "short of" in message
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            lambda: build_mlp(64, depth=2, width=32, output_units=10, output_activation="softmax"),
+            "from_logits=True",
+        ),
+        (lambda: build_mlp(64, depth=2, width=32, output_units=1), "10 units"),
+        (lambda: build_mlp((8, 8, 1), depth=2, width=32, output_units=10), "shape=(64,)"),
+        (lambda: build_mlp(64, depth=3, width=1024, output_units=10), "under 300,000"),
+        (lambda: "model", "keras.Model"),
+        (lambda: 1 / 0, "ZeroDivisionError"),
+        (None, "function"),
+    ],
+)
+def test_q3_bad_models_get_a_message_without_training(answer, words):
+    state, message = status(ex.q3, answer)
+    assert state == "incorrect"
+    assert words in message
+
+
+def test_q3_builder_that_loops_forever_is_stopped():
+    state, message = with_budget(ex.q3, 0.2, loops_forever)
+    assert state == "incorrect"
+    assert "did not finish" in message
