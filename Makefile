@@ -32,7 +32,7 @@ lint: setup
 test: setup lint browser-deps
 	$(BIN)/pytest
 	KERAS_BACKEND=jax $(BIN)/pytest -q -m backends
-	KERAS_BACKEND=torch $(BIN)/pytest -q -m backends
+	KERAS_BACKEND=torch OMP_NUM_THREADS=1 $(BIN)/pytest -q -m backends
 
 # Debian's Chromium and chromedriver for tests/test_browser.py (a no-op when already installed).
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)

@@ -159,7 +159,9 @@ def measured(tmp_path_factory) -> dict[str, dict]:
 
     def run(backend: str) -> dict:
         target = out / f"{backend}.json"
-        env = {**os.environ, "KERAS_BACKEND": backend}
+        # Three workers share the cores: one OpenMP thread each, or PyTorch's spinning threads
+        # starve the others (measured: a PyTorch fit ran 20-40x slower on a busy 2-core machine).
+        env = {**os.environ, "KERAS_BACKEND": backend, "OMP_NUM_THREADS": "1"}
         proc = subprocess.run(
             [sys.executable, str(WORKER), str(target)],
             env=env,
