@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import tomllib
 
 __all__ = [
     "MarkerError",
@@ -112,6 +111,11 @@ def keep_solutions(code: str) -> str:
 
 def repository_url() -> str:
     """``[project.urls] Repository`` from ``pyproject.toml`` (the one place the URL lives)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
     with open(REPO_ROOT / "pyproject.toml", "rb") as f:
         url = tomllib.load(f)["project"]["urls"]["Repository"]
     return url.rstrip("/").removesuffix(".git")
@@ -187,7 +191,27 @@ def execute(nb, timeout: int = 600):
     )
     client.execute()
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
     return nb
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks: ipykernel splits them at random points."""
+    merged: list = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (
+            out.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == out.get("name")
+        ):
+            last["text"] += out["text"]
+        else:
+            merged.append(out)
+    return merged
 
 
 @dataclass

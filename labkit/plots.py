@@ -123,7 +123,9 @@ def gradient_norms(monitor, title: str | None = None) -> Figure:
     ax.set_ylabel("gradient L2 norm (log scale)")
     ax.set_title(title or "Gradient norm per layer during training")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(title="layer (input → output)", fontsize="small", ncol=2 if len(layers) > 6 else 1)
+    ax.legend(
+        title="layer (input → output)", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)
+    )
     return fig
 
 
@@ -370,5 +372,7 @@ def update_ratios(monitor, title: str | None = None, healthy: float = -3.0) -> F
     ax.set_ylabel("log10( std(Δw) / std(w) )")
     ax.set_title(title or "Update-to-weight ratio per layer")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(title="layer (input → output)", fontsize="small", ncol=2 if len(layers) > 6 else 1)
+    ax.legend(
+        title="layer (input → output)", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)
+    )
     return fig

@@ -37,12 +37,14 @@ class GradientMonitor(ProbeMonitor):
     monitor reads the norms of the real training batch that the train step already computed
     (``every=1`` then records every step at almost no cost).
 
-    Each record in ``history`` holds ``norms`` and, from the second record on, ``update_ratio``:
-    per layer, ``log10(std(Δw) / std(w))`` of the optimizer update just before the record — a
-    healthy learning rate gives about −3; far above means the learning rate is likely too high,
-    far below means it is too low or the layer's gradient vanished. At each epoch end the latest
-    values go into ``logs`` as ``grad_norm/<layer>`` and ``update_ratio/<layer>``, so
-    ``History``, ``CSVLogger`` and ``TensorBoard`` pick them up (list the monitor before them).
+    Each record in ``history`` holds ``norms`` and, at log-spaced steps and epoch ends after the
+    first update, ``update_ratio``: per layer, ``log10(std(Δw) / std(w))`` of the optimizer
+    update just before the record (weight snapshots cost a copy of the weights, so they are not
+    taken every step) — a healthy learning rate gives about −3; far above means the learning
+    rate is likely too high, far below means it is too low or the layer's gradient vanished.
+    At each epoch end the latest values go into ``logs`` as ``grad_norm/<layer>`` and
+    ``update_ratio/<layer>``, so ``History``, ``CSVLogger`` and ``TensorBoard`` pick them up
+    (list the monitor before them).
 
     Args:
         probe: ``(x, y)``, a batch of training inputs and targets (a few hundred examples);
@@ -123,8 +125,10 @@ class GradientMonitor(ProbeMonitor):
         self._batch_logs = logs
         super().on_train_batch_end(batch, logs)
 
-    def before_recorded_step(self, step: int) -> None:
-        self._snapshot = (step, self._layer_weights())
+    def before_recorded_step(self, step: int, last_of_epoch: bool) -> None:
+        log_spaced = step & (step - 1) == 0
+        if log_spaced or last_of_epoch or self.every is None:
+            self._snapshot = (step, self._layer_weights())
 
     # --- measuring ----------------------------------------------------------------------------
     def measure(self) -> dict[str, float]:

@@ -50,7 +50,7 @@ class ProbeMonitor(keras.callbacks.Callback):
         """Extra entries for a new record (default: none)."""
         return {}
 
-    def before_recorded_step(self, step: int) -> None:
+    def before_recorded_step(self, step: int, last_of_epoch: bool) -> None:
         """Called just before the training step whose end will be recorded (default: nothing)."""
 
     def check_model(self) -> None:
@@ -74,7 +74,7 @@ class ProbeMonitor(keras.callbacks.Callback):
         upcoming = self._epoch_start + batch + 1
         last_of_epoch = self.every is None and batch + 1 == (self.params or {}).get("steps")
         if upcoming >= self._next_due or last_of_epoch:
-            self.before_recorded_step(upcoming)
+            self.before_recorded_step(upcoming, last_of_epoch)
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = self._epoch_start + batch + 1
