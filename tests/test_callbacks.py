@@ -14,6 +14,8 @@ from labkit.callbacks import DeadReLUMonitor, ExplodingGradientError, GradientMo
 from labkit.gradients import layer_gradient_norms
 from labkit.models import build_cnn, build_mlp
 
+pytestmark = pytest.mark.backends
+
 N, FEATURES, BATCH = 512, 10, 32
 STEPS_PER_EPOCH = N // BATCH
 
