@@ -4,8 +4,11 @@
 layer's gradient on the *real* training batch, plus a non-finite flag — with zero extra forward or
 backward passes. It intercepts the gradients where every Keras backend hands them to the optimizer
 (``optimizer.apply`` on TensorFlow and PyTorch, ``optimizer.stateless_apply`` on JAX), computes the
-norms inside the same compiled step, and adds them to the step's logs as ``grad_norm/<layer>`` and
-``grad_nonfinite``. ``GradientMonitor()`` without a probe then reads them from the logs.
+norms inside the same compiled step, and adds them to the step's logs as one vector,
+``grad_norms``: the layers' norms in layer order followed by a non-finite flag (1.0 when any
+gradient entry is inf or NaN). One vector rather than a scalar per layer keeps the per-step cost
+to a single device-to-host copy. ``GradientMonitor()`` without a probe decodes it every step and
+puts ``grad_norm/<layer>`` into the epoch's logs.
 
 Example
 -------
@@ -19,13 +22,14 @@ Example
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from labkit.backend import backend_name
 from labkit.gradients import layer_of_variables
 
-__all__ = ["NONFINITE_KEY", "instrument", "is_instrumented", "uninstrument"]
+__all__ = ["LOG_KEY", "decode", "instrument", "is_instrumented", "uninstrument"]
 
-NONFINITE_KEY = "grad_nonfinite"
+LOG_KEY = "grad_norms"
 _ATTR = "_labkit_instrumented"
 
 
@@ -41,14 +45,15 @@ class _Stash:
     def norms(self, grads) -> dict:
         grads = list(grads)
         squares = [keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32"))) for g in grads]
-        logs = {
-            f"grad_norm/{name}": keras.ops.sqrt(sum(squares[i] for i in idx))
-            for name, idx in layer_of_variables(self.model).items()
-        }
-        finite = [keras.ops.all(keras.ops.isfinite(g)) for g in grads]
-        all_finite = keras.ops.all(keras.ops.stack(finite)) if finite else True
-        logs[NONFINITE_KEY] = 1.0 - keras.ops.cast(all_finite, "float32")
-        return logs
+        norms = [
+            keras.ops.sqrt(sum(squares[i] for i in idx))
+            for idx in layer_of_variables(self.model).values()
+        ]
+        finite = keras.ops.all(
+            keras.ops.stack([keras.ops.all(keras.ops.isfinite(g)) for g in grads])
+        )
+        flag = 1.0 - keras.ops.cast(finite, "float32")
+        return {LOG_KEY: keras.ops.stack([*norms, flag])}
 
     def wrap_optimizer(self, optimizer) -> None:
         if self.optimizer is optimizer:
@@ -97,8 +102,8 @@ def instrument(model: keras.Model) -> keras.Model:
     -------
     >>> labkit.instrument(model)  # doctest: +SKIP
     >>> history = model.fit(x, y, epochs=1, verbose=0)  # doctest: +SKIP
-    >>> "grad_norm/hidden_1" in history.history  # doctest: +SKIP
-    True
+    >>> history.history["grad_norms"][-1]  # per-layer norms, non-finite flag  # doctest: +SKIP
+    array([0.41, 0.38, 0.52, 0.0], dtype=float32)
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"instrument() needs a keras.Model, got {type(model).__name__}")
@@ -137,6 +142,21 @@ def uninstrument(model: keras.Model) -> keras.Model:
     model.__dict__.pop(_ATTR, None)
     _reset_compiled_step(model)
     return model
+
+
+def decode(layers: list[str], logs: dict) -> tuple[dict[str, float], bool]:
+    """Per-layer norms and the non-finite flag from one step's logs of an instrumented model.
+
+    ``layers`` are the names of the layers with trainable weights, in layer order
+    (``list(labkit.gradients.layer_of_variables(model))``).
+
+    Example
+    -------
+    >>> decode(["hidden_1", "output"], {"grad_norms": [0.5, 0.25, 0.0]})
+    ({'hidden_1': 0.5, 'output': 0.25}, False)
+    """
+    vector = np.asarray(logs[LOG_KEY], dtype=float).ravel()
+    return dict(zip(layers, vector[: len(layers)].tolist())), bool(vector[len(layers)])
 
 
 def is_instrumented(model: keras.Model) -> bool:

@@ -18,7 +18,7 @@ from labkit.diagnose import (
     vanishing_finding,
 )
 from labkit.gradients import layer_gradient_norms, layer_of_variables
-from labkit.instrumentation import NONFINITE_KEY, is_instrumented
+from labkit.instrumentation import LOG_KEY, decode, is_instrumented
 
 ON_EXPLODE = ("warn", "stop", "raise")
 
@@ -92,6 +92,7 @@ class GradientMonitor(ProbeMonitor):
         self.on_explode = on_explode
         self.update_ratio_range = update_ratio_range
         self._batch_logs: dict | None = None
+        self._layers: list[str] = []
         self._snapshot: tuple[int, dict[str, np.ndarray]] | None = None
 
     @property
@@ -119,6 +120,7 @@ class GradientMonitor(ProbeMonitor):
             super().on_train_begin(logs)
         else:  # no gradient exists before the first step: the first record comes at step 1
             self.check_model()
+            self._layers = list(layer_of_variables(self.model))
             self._next_due = max(self._next_due, self._step + 1)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -135,12 +137,11 @@ class GradientMonitor(ProbeMonitor):
         if self.uses_probe:
             return layer_gradient_norms(self.model, self.x, self.y)
         logs = self._batch_logs or {}
-        norms = {}
-        for layer in layer_of_variables(self.model):
-            norms[layer] = float(logs.get(f"{self.log_prefix}/{layer}", math.nan))
-        if logs.get(NONFINITE_KEY, 0.0) and all(math.isfinite(v) for v in norms.values()):
-            first = next(iter(norms))
-            norms[first] = math.inf  # a non-finite entry inside a layer whose norm printed finite
+        if LOG_KEY not in logs:
+            return dict.fromkeys(self._layers, math.nan)
+        norms, nonfinite = decode(self._layers, logs)
+        if nonfinite and all(math.isfinite(v) for v in norms.values()):
+            norms[next(iter(norms))] = math.inf  # a NaN entry can hide in a finite-looking norm
         return norms
 
     def annotate(self, record: dict) -> dict:
