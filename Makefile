@@ -30,7 +30,7 @@ lint: setup
 	$(BIN)/ruff format --check labkit tests benchmarks datasets
 
 test: setup lint browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest --nbval --nbval-sanitize-with lessons/sanitize.cfg tests lessons
 	KERAS_BACKEND=jax $(BIN)/pytest -q -m backends
 	KERAS_BACKEND=torch OMP_NUM_THREADS=1 $(BIN)/pytest -q -m backends
 
