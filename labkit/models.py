@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 
-__all__ = ["build_cnn", "build_mlp", "default_initializer"]
+__all__ = ["build_cnn", "build_mlp", "default_initializer", "reinitialize"]
 
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "relu6", "elu", "selu", "gelu", "silu", "swish"})
 
@@ -141,3 +142,87 @@ def build_cnn(
         layers.append(keras.layers.Dropout(dropout, name="dropout"))
     layers.append(keras.layers.Dense(output_units, name="output"))
     return keras.Sequential(layers, name=name or "cnn")
+
+
+def reinitialize(model: keras.Model, seed: int) -> keras.Model:
+    """Redraw every Dense/Conv kernel and bias from NumPy, so a seed means the same weights on
+    TensorFlow, JAX and PyTorch (Keras's own RNG draws different numbers on each backend).
+
+    Each weight is drawn from its layer's initializer (``kernel_initializer`` /
+    ``bias_initializer``): variance-scaling ones (He, Glorot, LeCun), random normal / uniform /
+    truncated normal, and constants are reproduced exactly in distribution; a weight with any
+    other initializer keeps its Keras draw. Returns the model.
+
+    Example
+    -------
+    >>> model = reinitialize(build_mlp(4, depth=2, width=3), seed=0)
+    >>> [round(float(v), 4) for v in model.layers[0].kernel.numpy().ravel()[:2]]  # doctest: +SKIP
+    [0.0889, -0.7502]
+    """
+    rng = np.random.default_rng(seed)
+    for layer in _all_layers(model):
+        for name in ("kernel", "bias", "depthwise_kernel"):
+            variable = getattr(layer, name, None)
+            initializer = getattr(layer, f"{name}_initializer", None)
+            if variable is None or initializer is None:
+                continue
+            values = _numpy_draw(initializer, tuple(variable.shape), rng)
+            if values is not None:
+                variable.assign(values.astype(variable.dtype))
+    return model
+
+
+def _all_layers(model: keras.Model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def _numpy_draw(initializer, shape: tuple[int, ...], rng: np.random.Generator):
+    """A NumPy sample from a Keras initializer's distribution, or None when it is not known."""
+    initializer = keras.initializers.get(initializer)
+    config = initializer.get_config()
+    if isinstance(initializer, keras.initializers.Zeros):
+        return np.zeros(shape)
+    if isinstance(initializer, keras.initializers.Ones):
+        return np.ones(shape)
+    if isinstance(initializer, keras.initializers.Constant):
+        return np.full(shape, float(config["value"]))
+    if isinstance(initializer, keras.initializers.TruncatedNormal):
+        return config["mean"] + _truncated(rng, shape) * config["stddev"]
+    if isinstance(initializer, keras.initializers.RandomNormal):
+        return rng.normal(config["mean"], config["stddev"], size=shape)
+    if isinstance(initializer, keras.initializers.RandomUniform):
+        return rng.uniform(config["minval"], config["maxval"], size=shape)
+    if isinstance(initializer, keras.initializers.VarianceScaling):
+        fan_in, fan_out = _fans(shape)
+        fans = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
+        variance = initializer.scale / max(1.0, fans[initializer.mode])
+        if initializer.distribution == "truncated_normal":
+            return _truncated(rng, shape) * np.sqrt(variance) / 0.87962566103423978
+        if initializer.distribution == "untruncated_normal":
+            return rng.normal(0.0, np.sqrt(variance), size=shape)
+        limit = np.sqrt(3.0 * variance)
+        return rng.uniform(-limit, limit, size=shape)
+    return None
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
+    if len(shape) < 1:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    receptive = float(np.prod(shape[:-2])) if len(shape) > 2 else 1.0
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _truncated(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal samples redrawn until they lie within two standard deviations."""
+    values = rng.standard_normal(shape)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(values) > 2
+    return values

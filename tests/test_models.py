@@ -108,3 +108,27 @@ def test_cnn_structure_and_output():
 def test_default_names_describe_the_model():
     assert build_mlp(4, depth=3, width=8, activation="sigmoid").name == "mlp_sigmoid_3x8"
     assert build_mlp(4, depth=1, width=8, name="mine").name == "mine"
+
+
+def test_reinitialize_is_seeded_numpy_and_follows_each_initializer():
+    from labkit.models import reinitialize
+
+    def weights(seed):
+        model = build_mlp(
+            200, depth=2, width=300, bias_initializer=keras.initializers.Constant(-1.0)
+        )
+        return [keras.ops.convert_to_numpy(v) for v in reinitialize(model, seed).weights]
+
+    first, again, other = weights(0), weights(0), weights(1)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+    # He normal (truncated): std sqrt(2 / fan_in); biases keep their constant
+    assert np.std(first[0]) == pytest.approx(np.sqrt(2 / 200), rel=0.03)
+    assert np.std(first[2]) == pytest.approx(np.sqrt(2 / 300), rel=0.03)
+    assert np.all(first[1] == -1.0)
+    # the first kernel values are the same NumPy draw on every backend
+    expected = np.random.default_rng(0).standard_normal(3)
+    assert np.all(np.abs(expected) <= 2)  # not redrawn by the truncation
+    np.testing.assert_allclose(
+        first[0].ravel()[:3], expected * np.sqrt(2 / 200) / 0.87962566103423978, rtol=1e-5
+    )
