@@ -30,9 +30,10 @@ lint: setup
 	$(BIN)/ruff format --check labkit tests benchmarks datasets
 
 test: setup lint browser-deps
-	$(BIN)/pytest --nbval --nbval-sanitize-with lessons/sanitize.cfg tests lessons
-	KERAS_BACKEND=jax $(BIN)/pytest -q -m backends
-	KERAS_BACKEND=torch OMP_NUM_THREADS=1 $(BIN)/pytest -q -m backends
+	$(BIN)/pytest --nbval --nbval-sanitize-with lessons/sanitize.cfg -m "not backend_notebooks" \
+	  tests lessons
+	KERAS_BACKEND=jax $(BIN)/pytest -q -m "backends or backend_notebooks" tests
+	KERAS_BACKEND=torch OMP_NUM_THREADS=1 $(BIN)/pytest -q -m "backends or backend_notebooks" tests
 
 # Debian's Chromium and chromedriver for tests/test_browser.py (a no-op when already installed).
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
