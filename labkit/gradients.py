@@ -14,6 +14,7 @@ __all__ = [
     "layer_gradient_norms",
     "layer_of_variables",
     "vanishing_ratio",
+    "zero_gradient_fraction",
 ]
 
 
@@ -101,3 +102,32 @@ def exploding_layers(norms: dict[str, float], threshold: float) -> list[str]:
     ['hidden_1']
     """
     return [name for name, n in norms.items() if not math.isfinite(n) or n > threshold]
+
+
+def zero_gradient_fraction(model: keras.Model, x, y) -> dict[str, float]:
+    """Per hidden layer: the fraction of its units whose incoming weights all get an exactly-zero
+    gradient on ``(x, y)``.
+
+    A unit is one index of the last axis of the layer's ``kernel`` (a Dense unit or a conv
+    channel); its weights are that kernel slice. Every layer with a kernel is reported, in layer
+    order, except the last one (the output layer, whose units always get a gradient). A dead ReLU
+    unit scores 1 here, and so does every unit below a layer that passes no gradient at all.
+
+    Example
+    -------
+    >>> zero_gradient_fraction(model, x_train[:256], y_train[:256])  # doctest: +SKIP
+    {'hidden_1': 0.0, 'hidden_2': 0.25, 'hidden_3': 1.0}
+    """
+    if not model.built:
+        model(np.asarray(x)[:1])
+    _, grads = loss_and_gradients(model, x, y)
+    index = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    fractions: dict[str, float] = {}
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None or id(kernel) not in index:
+            continue
+        grad = np.asarray(grads[index[id(kernel)]])
+        per_unit = grad.reshape(-1, grad.shape[-1])
+        fractions[layer.name] = float(np.mean(np.all(per_unit == 0, axis=0)))
+    return dict(list(fractions.items())[:-1])

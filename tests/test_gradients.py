@@ -16,8 +16,9 @@ from labkit.gradients import (
     layer_gradient_norms,
     layer_of_variables,
     vanishing_ratio,
+    zero_gradient_fraction,
 )
-from labkit.models import build_mlp
+from labkit.models import build_mlp, reinitialize
 
 pytestmark = pytest.mark.backends
 
@@ -59,3 +60,20 @@ def test_exploding_layers_flags_non_finite_and_large_in_order():
     norms = {"a": 1.0, "b": float("nan"), "c": 5e3, "d": float("inf")}
     assert exploding_layers(norms, threshold=1e3) == ["b", "c", "d"]
     assert exploding_layers({"a": 999.0}, threshold=1e3) == []
+
+
+def test_zero_gradient_fraction_counts_dead_units_and_the_layers_they_starve():
+    x, y = _regression(features=4)
+    model = reinitialize(build_mlp(4, depth=2, width=8), seed=0)
+    model.compile(optimizer="sgd", loss="mse")
+    assert zero_gradient_fraction(model, x, y) == {"hidden_1": 0.0, "hidden_2": 0.0}
+
+    hidden_1, hidden_2 = model.get_layer("hidden_1"), model.get_layer("hidden_2")
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in hidden_1.weights)
+    kernel[:, 1], bias[1] = 0.0, -1.0  # unit 1 of hidden_1 is negative for every input
+    hidden_1.set_weights([kernel, bias])
+    assert zero_gradient_fraction(model, x, y) == {"hidden_1": 0.125, "hidden_2": 0.0}
+
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in hidden_2.weights)
+    hidden_2.set_weights([kernel, np.full_like(bias, -100.0)])  # every hidden_2 unit dead
+    assert zero_gradient_fraction(model, x, y) == {"hidden_1": 1.0, "hidden_2": 1.0}
