@@ -9,6 +9,8 @@ import pytest
 
 from labkit.exercises import lesson03 as ex
 
+pytestmark = pytest.mark.backends
+
 
 def solution_value(q):
     namespace = {"keras": keras}

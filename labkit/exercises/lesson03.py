@@ -2,7 +2,9 @@
 
 Every check trains the same kind of network the lesson uses — 4 ReLU layers of 32 units whose
 weights start twice as large as He initialization (``RandomNormal(stddev=0.5)``) — on fresh
-regression data with a fixed seed, and judges the answer by how training went.
+regression data with a fixed seed, and judges the answer by how training went. The initial
+weights (``labkit.models.reinitialize``) and the batch order are drawn with NumPy, so a check
+judges the same run on TensorFlow, JAX and PyTorch.
 
 Example
 -------
@@ -54,29 +56,39 @@ def large_init_model(seed: int = CHECK_SEED):
     """The lesson's exploding network: 4 ReLU layers x 32 units, weights with std 0.5."""
     import keras
 
-    from labkit.models import build_mlp
+    from labkit.models import build_mlp, reinitialize
 
-    keras.utils.set_random_seed(seed)
     init = keras.initializers.RandomNormal(stddev=LARGE_STD)
-    return build_mlp(FEATURES, depth=4, width=32, kernel_initializer=init)
+    return reinitialize(build_mlp(FEATURES, depth=4, width=32, kernel_initializer=init), seed)
 
 
 def train_briefly(model, optimizer) -> dict:
     """Train ``model`` with ``optimizer`` and MSE for 4 epochs (batch 64) on the check data.
 
+    The weights are redrawn from their initializers with NumPy (``reinitialize``) and each
+    epoch's batch order is a NumPy permutation, so the run is the same on every backend.
     Returns the loss before training, the mean training loss of each epoch and, as the final
     loss, the last epoch's (training-mode loss: batch normalization's running statistics are
     not settled after so few steps).
     """
     import keras
 
+    from labkit.models import reinitialize
+
     x, y = regression_data()
+    reinitialize(model, CHECK_SEED)
     model.compile(optimizer=optimizer, loss="mse")
     keras.utils.set_random_seed(CHECK_SEED)
     prediction = keras.ops.convert_to_numpy(model(x, training=False))
     start = float(np.mean((prediction - y) ** 2))
-    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0, shuffle=True)
-    epochs = [float(v) for v in history.history["loss"]]
+    order = np.random.default_rng(CHECK_SEED)
+    epochs = []
+    for _ in range(EPOCHS):
+        batches = order.permutation(len(x))
+        history = model.fit(
+            x[batches], y[batches], batch_size=BATCH, epochs=1, verbose=0, shuffle=False
+        )
+        epochs.append(float(history.history["loss"][0]))
     return {"start": start, "epochs": epochs, "final": epochs[-1]}
 
 
@@ -134,10 +146,10 @@ q1 = ValueExercise(
     hints=[
         "The lesson's 0.01 diverges. Every factor of 10 you go down makes each step 10 times "
         "smaller: too low and the network barely moves in so few steps.",
-        "Try values between 1e-4 and 1e-3; the message tells you whether to go up or down.",
-        "learning_rate = 3e-4 works.",
+        "Try values between 3e-4 and 3e-3; the message tells you whether to go up or down.",
+        "learning_rate = 1e-3 works.",
     ],
-    solution_source="learning_rate = 3e-4",
+    solution_source="learning_rate = 1e-3",
     check_fn=_check_learning_rate,
     points=1,
 )

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from labkit.callbacks import GradientMonitor
 from labkit.exercises import lesson03 as ex
 from labkit.gradients import layer_gradient_norms
-from labkit.models import build_mlp
+from labkit.models import build_mlp, reinitialize
 
 # %% [markdown]
 # ## 1. Products of many large terms
@@ -100,7 +100,8 @@ fig
 # $y = \sin x_1 + 0.5\,x_2 x_3 - 0.3\,x_4$. The network has 4 ReLU layers of 32 units and a
 # linear output, trained with mean squared error (MSE) and plain SGD at learning rate 0.01 — a
 # rate that works fine for a well-initialized network. The only change: weights drawn with
-# standard deviation 0.5, twice He's 0.25.
+# standard deviation 0.5, twice He's 0.25. `make_model` draws those weights with NumPy
+# (`labkit.models.reinitialize`), so TensorFlow, JAX and PyTorch all start from the same ones.
 
 # %%
 x = rng.normal(size=(512, 8)).astype("float32")
@@ -109,9 +110,9 @@ probe = (x[:256], y[:256])
 
 
 def make_model(std=0.5, batch_norm=False):
-    keras.utils.set_random_seed(0)
     init = keras.initializers.RandomNormal(stddev=std)
-    return build_mlp(8, depth=4, width=32, kernel_initializer=init, batch_norm=batch_norm)
+    model = build_mlp(8, depth=4, width=32, kernel_initializer=init, batch_norm=batch_norm)
+    return reinitialize(model, seed=1)
 
 
 for std in (0.25, 0.5):
@@ -121,7 +122,7 @@ for std in (0.25, 0.5):
     print(f"std {std}: " + "  ".join(f"{name} {n:.1e}" for name, n in norms.items()))
 
 # %% [markdown]
-# Before a single update, doubling the weights made every layer's gradient a hundred to a few hundred
+# Before a single update, doubling the weights made every layer's gradient one to two hundred
 # times larger. Now train it. Each step below uses the whole training set (batch size 512),
 # so each entry of the loss history is one gradient step.
 
@@ -132,10 +133,10 @@ history = model.fit(x, y, batch_size=512, epochs=8, verbose=0)
 print("loss per step:", [f"{loss:.2g}" for loss in history.history["loss"]])
 
 # %% [markdown]
-# The first update is so large that the loss jumps from about 200 to about $10^5$; the
-# gradient at the new weights is larger still, the next step overshoots further, and by the
-# fourth step the loss overflows to `inf` — after that every number is `nan` and the network
-# is ruined. Gradients too large to converge: that is an exploding gradient.
+# The first update is so large that the loss jumps from about 200 to about $2\times10^4$; the
+# gradient at the new weights is larger still, so the next step overshoots further ($10^7$,
+# then $10^{32}$), and from the fifth step on every number is `nan`: the network is ruined.
+# Gradients too large to converge: that is an exploding gradient.
 #
 # ## 3. Catching it: `GradientMonitor(on_explode="stop")`
 #
@@ -150,15 +151,19 @@ model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
 monitor = GradientMonitor(probe=probe, on_explode="stop", verbose=0)
 history = model.fit(x, y, batch_size=512, epochs=8, verbose=0, callbacks=[monitor])
 f = monitor.findings[0]
-norm = monitor.history[0]["norms"][f.layer]
+norms_at = {record["step"]: record["norms"] for record in monitor.history}
+print(f"largest gradient norm at step 0 (before any update): {max(norms_at[0].values()):.1e}")
+norm = norms_at[f.step][f.layer]
 print(f"first finding: {f.kind} in layer {f.layer} at step {f.step} (norm {norm:.1e})")
 print("training stopped:", model.stop_training, "after", len(history.history["loss"]), "step(s)")
 print("last loss:", f"{history.history['loss'][-1]:.3g}")
 
 # %% [markdown]
-# The monitor flagged the `output` layer at step 0 — before any update, its gradient norm was
-# already above $10^3$ — and stopped training after one step, while the loss was still a
-# finite number. The finding also names the remedies, which we try next.
+# Before any update the largest gradient norm was just under the alarm level of $10^3$. The
+# first update, taken along those large gradients, overshot: at the new weights (step 1) every
+# layer's gradient norm is above $10^4$, so the monitor recorded an `exploding` finding at the
+# lowest layer, `hidden_1`, and stopped training after that one step, while the loss was still
+# a finite number. The finding also names the remedies, which we try next.
 #
 # ## 4. Three remedies, measured
 #
@@ -177,6 +182,8 @@ print("last loss:", f"{history.history['loss'][-1]:.3g}")
 #   weights by more than $0.01 \times 1.0$.
 #
 # A `GradientMonitor` (in its default `"warn"` mode) records the largest gradient norm in each.
+# The examples are already in random order, so we train with `shuffle=False`: every backend then
+# sees the same mini-batches.
 
 # %%
 remedies = {
@@ -193,7 +200,9 @@ for name, options in remedies.items():
     )
     model.compile(optimizer=optimizer, loss="mse")
     monitor = GradientMonitor(probe=probe, every=8, verbose=0)
-    history = model.fit(x, y, batch_size=128, epochs=10, verbose=0, callbacks=[monitor])
+    history = model.fit(
+        x, y, batch_size=128, epochs=10, verbose=0, shuffle=False, callbacks=[monitor]
+    )
     largest = max(max(record["norms"].values()) for record in monitor.history)
     results[name] = (history.history["loss"], largest)
 
@@ -252,7 +261,7 @@ fig
 # barely learns — the message says which.
 
 # %%
-learning_rate = 3e-4  # SOLUTION
+learning_rate = 1e-3  # SOLUTION
 
 # %%
 ex.q1.check(learning_rate)
@@ -272,6 +281,7 @@ ex.q1.check(learning_rate)
 # model.add(keras.layers.Dense(1))
 # return model
 # ```
+
 
 # %%
 def build_model():
