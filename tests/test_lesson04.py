@@ -11,6 +11,8 @@ import pytest
 
 from labkit.exercises import lesson04 as ex
 
+pytestmark = pytest.mark.backends
+
 
 def solution_value(q):
     namespace = {"keras": keras, "np": np}

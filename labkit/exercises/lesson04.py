@@ -26,14 +26,14 @@ from labkit.exercises.core import (
     expect_number,
 )
 
-__all__ = ["LESSON", "q1", "q2", "q3", "summary", "zero_gradient_fraction"]
+__all__ = ["LESSON", "q1", "q2", "q3", "summary"]
 
 CHECK_SEED = 1
 EPOCHS = 5
 BATCH = 32
 DEAD_LIMIT = 0.25
-LR_ACCURACY = 0.85
-LEAKY_ACCURACY = 0.85
+LR_ACCURACY = 0.8
+LEAKY_ACCURACY = 0.8
 LEAKY_LR = 0.01
 ZERO_GRADIENT_LIMIT = 0.1
 
@@ -138,13 +138,16 @@ def count_dead_units(activations):
 
 # --- shared training for q2 and q3 ---------------------------------------------------------------
 def spiral_model(activation: str = "relu", bias: float = 0.0, seed: int = CHECK_SEED):
-    """The lesson's network: 3 hidden layers of 32 units on the 2-D spiral, 3 logits out."""
+    """The lesson's network: 3 hidden layers of 32 units on the 2-D spiral, 3 logits out.
+
+    Its weights are drawn with NumPy from ``seed`` (:func:`labkit.models.reinitialize`), so the
+    check starts from the same network on every Keras backend.
+    """
     import keras
 
-    from labkit.models import build_mlp
+    from labkit.models import build_mlp, reinitialize
 
-    keras.utils.set_random_seed(seed)
-    return build_mlp(
+    model = build_mlp(
         2,
         depth=3,
         width=32,
@@ -152,36 +155,20 @@ def spiral_model(activation: str = "relu", bias: float = 0.0, seed: int = CHECK_
         output_units=3,
         bias_initializer=keras.initializers.Constant(bias),
     )
-
-
-def zero_gradient_fraction(model, x, y) -> dict[str, float]:
-    """Per hidden layer with a 2-D kernel: the fraction of units whose kernel column gets an
-    exactly-zero gradient on ``(x, y)`` (the output layer is left out).
-
-    Example
-    -------
-    >>> zero_gradient_fraction(model, x_train[:256], y_train[:256])  # doctest: +SKIP
-    {'hidden_1': 0.0, 'hidden_2': 0.25, 'hidden_3': 1.0}
-    """
-    from labkit.backend import loss_and_gradients
-
-    _, grads = loss_and_gradients(model, x, y)
-    kernels = [
-        (variable.path, grad)
-        for variable, grad in zip(model.trainable_variables, grads)
-        if grad.ndim == 2
-    ]
-    return {
-        path.split("/")[0]: float(np.mean(np.all(grad == 0, axis=0))) for path, grad in kernels[:-1]
-    }
+    return reinitialize(model, seed)
 
 
 def train_on_spiral(model, optimizer) -> dict:
-    """Train for 5 epochs (batch 32) with a fixed seed; dead/zero-gradient fractions, accuracy."""
+    """Train for 5 epochs (batch 32); dead/zero-gradient fractions and test accuracy.
+
+    The training set comes shuffled (NumPy, fixed seed) and is fed in that order every epoch
+    (``shuffle=False``), so the run does not depend on the Keras backend's random generator.
+    """
     import keras
 
     from labkit import datasets
     from labkit.activations import dead_relu_fraction
+    from labkit.gradients import zero_gradient_fraction
 
     (x, y), (x_test, y_test) = datasets.load("spiral")
     model.compile(
@@ -189,8 +176,7 @@ def train_on_spiral(model, optimizer) -> dict:
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    keras.utils.set_random_seed(CHECK_SEED)
-    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0)
+    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
     logits = keras.ops.convert_to_numpy(model(x_test, training=False))
     return {
         "loss": float(history.history["loss"][-1]),
@@ -273,7 +259,11 @@ def _check_leaky_model(model) -> str:
             "exercise is to make units that start switched off trainable again by changing "
             "the activation only."
         )
-    run = train_on_spiral(model, keras.optimizers.Adam(learning_rate=LEAKY_LR))
+    from labkit.models import reinitialize
+
+    run = train_on_spiral(
+        reinitialize(model, CHECK_SEED), keras.optimizers.Adam(learning_rate=LEAKY_LR)
+    )
     starved = {k: v for k, v in run["zero_gradient"].items() if v >= ZERO_GRADIENT_LIMIT}
     if starved:
         layer, fraction = max(starved.items(), key=lambda kv: kv[1])

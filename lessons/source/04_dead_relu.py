@@ -28,7 +28,8 @@ from labkit.activations import dead_relu_fraction
 from labkit.backend import loss_and_gradients
 from labkit.callbacks import DeadReLUMonitor
 from labkit.exercises import lesson04 as ex
-from labkit.models import build_mlp
+from labkit.gradients import zero_gradient_fraction
+from labkit.models import build_mlp, reinitialize
 
 # %% [markdown]
 # ## 1. The data and the network
@@ -36,7 +37,11 @@ from labkit.models import build_mlp
 # The `spiral` dataset has 2-D points in three interleaved spiral arms. No straight line
 # separates the arms, so the network has to bend its decision boundaries — a job for its ReLU
 # units. The network has 3 hidden ReLU layers of 32 units (He initialization) and 3 output
-# logits, trained with a `from_logits=True` cross-entropy loss and plain SGD.
+# logits, trained with a `from_logits=True` cross-entropy loss and plain SGD. `make_model` gives
+# the network the same initial weights every time (drawn with NumPy by
+# `labkit.models.reinitialize`, so they are the same on TensorFlow, JAX and PyTorch), and `train`
+# feeds the already shuffled training set in the same order every epoch (`shuffle=False`): two
+# runs differ only in what we change on purpose.
 
 # %%
 (x_train, y_train), (x_test, y_test) = datasets.load("spiral")
@@ -45,7 +50,7 @@ print("train", x_train.shape, "test", x_test.shape, "classes", np.unique(y_train
 
 
 def make_model(learning_rate, activation="relu", bias=0.0):
-    keras.utils.set_random_seed(0)
+    """The network with the same initial weights every time (drawn with NumPy from seed 0)."""
     model = build_mlp(
         2,
         depth=3,
@@ -54,6 +59,7 @@ def make_model(learning_rate, activation="relu", bias=0.0):
         output_units=3,
         bias_initializer=keras.initializers.Constant(bias),
     )
+    reinitialize(model, seed=0)
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -65,7 +71,15 @@ def make_model(learning_rate, activation="relu", bias=0.0):
 def train(model, epochs=10):
     """Train with a DeadReLUMonitor; return the monitor and the test accuracy."""
     monitor = DeadReLUMonitor(probe=probe, every=40, verbose=0)
-    model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=0, callbacks=[monitor])
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=32,
+        epochs=epochs,
+        shuffle=False,
+        verbose=0,
+        callbacks=[monitor],
+    )
     accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
     return monitor, accuracy
 
@@ -79,10 +93,10 @@ def train(model, epochs=10):
 #
 # `DeadReLUMonitor(probe=x)` records, for every ReLU layer, the fraction of units that output
 # exactly 0 for every probe example: at step 0, at a few early steps, then every 40 steps.
-# Let us train with SGD at learning rate 2.0.
+# Let us train with SGD at learning rate 3.0.
 
 # %%
-model_high = make_model(learning_rate=2.0)
+model_high = make_model(learning_rate=3.0)
 monitor_high, accuracy_high = train(model_high)
 for record in monitor_high.history[::3]:
     fractions = "  ".join(f"{k} {v:4.0%}" for k, v in record["dead_fraction"].items())
@@ -115,14 +129,14 @@ monitor_high.plot()
 #
 # When $z_j < 0$ for every example, every term has a factor 0, so the whole column $j$ of the
 # kernel's gradient is 0 — not small, exactly 0. Let us check it with
-# `labkit.backend.loss_and_gradients`, which returns the gradient of every weight. We look at
-# the same network after its first epoch at learning rate 2.0, when `hidden_2` has both dead
-# and live units (at the end of training, `hidden_3` is entirely dead, and then *no* unit below
-# it gets any gradient at all).
+# `labkit.backend.loss_and_gradients`, which returns the gradient of every weight. We need a
+# layer with both dead and live units, so we train a fresh copy of the network for one epoch at
+# a slightly lower learning rate, 2.0: afterwards `hidden_2` has both kinds. (In the network
+# above, `hidden_3` is entirely dead, and then *no* unit below it gets any gradient at all.)
 
 # %%
 model_early = make_model(learning_rate=2.0)
-model_early.fit(x_train, y_train, batch_size=32, epochs=1, verbose=0)
+model_early.fit(x_train, y_train, batch_size=32, epochs=1, shuffle=False, verbose=0)
 layer = model_early.get_layer("hidden_2")
 outputs = keras.ops.convert_to_numpy(keras.Model(model_early.inputs, layer.output)(probe))
 dead_units = np.flatnonzero(np.all(outputs == 0, axis=0))
@@ -158,14 +172,14 @@ for record in (first, last):
 print(f"test accuracy: {accuracy_bias:.0%}")
 
 # %% [markdown]
-# Here the units are dead from step 0: all of `hidden_2` and `hidden_3`, almost half of
-# `hidden_1`. Since no gradient reaches them, 10 epochs of training change nothing and the
+# Here the units are dead from step 0: all of `hidden_3`, nearly all of `hidden_2` and almost half
+# of `hidden_1`. Since no gradient reaches them, 10 epochs of training change nothing and the
 # accuracy stays at chance.
 #
 # ## 5. Remedies, measured side by side
 #
 # - **A lower learning rate** keeps each step small, so a unit's weighted sum drifts instead of
-#   jumping below zero for every input. We retrain the first network with 0.5 instead of 2.0.
+#   jumping below zero for every input. We retrain the first network with 0.5 instead of 3.0.
 # - **LeakyReLU** replaces the flat 0 for negative inputs by a small slope:
 #   $\operatorname{leaky}(z) = z$ for $z > 0$ and $0.2\,z$ otherwise (Keras's default slope). Its
 #   derivative is never 0, so a unit that is "off" for every input still receives a gradient
@@ -174,18 +188,18 @@ print(f"test accuracy: {accuracy_bias:.0%}")
 #
 # LeakyReLU units never output exactly 0, so they are never "dead" by the monitor's definition.
 # To compare like with like we also count, for every hidden layer, the units whose incoming
-# weights get an exactly-zero gradient (`ex.zero_gradient_fraction`, built on
+# weights get an exactly-zero gradient (`labkit.gradients.zero_gradient_fraction`, built on
 # `loss_and_gradients` as in section 3).
 
 # %%
 model_low = make_model(learning_rate=0.5)
 monitor_low, accuracy_low = train(model_low)
 model_leaky = make_model(learning_rate=0.5, activation="leaky_relu", bias=-1.0)
-model_leaky.fit(x_train, y_train, batch_size=32, epochs=10, verbose=0)
+model_leaky.fit(x_train, y_train, batch_size=32, epochs=10, shuffle=False, verbose=0)
 accuracy_leaky = model_leaky.evaluate(x_test, y_test, verbose=0)[1]
 
 rows = [
-    ("ReLU, learning rate 2.0", model_high, accuracy_high),
+    ("ReLU, learning rate 3.0", model_high, accuracy_high),
     ("ReLU, learning rate 0.5", model_low, accuracy_low),
     ("ReLU, bias -1", model_bias, accuracy_bias),
     ("LeakyReLU, bias -1", model_leaky, accuracy_leaky),
@@ -193,7 +207,7 @@ rows = [
 print(f"{'network':25s} {'dead units per layer':22s} {'zero-gradient units':22s} accuracy")
 for name, model, accuracy in rows:
     dead = dead_relu_fraction(model, probe)
-    zero = ex.zero_gradient_fraction(model, probe, y_train[:256])
+    zero = zero_gradient_fraction(model, probe, y_train[:256])
     dead_text = " ".join(f"{v:4.0%}" for v in dead.values()) if dead else "n/a (no ReLU)"
     zero_text = " ".join(f"{v:4.0%}" for v in zero.values())
     print(f"{name:25s} {dead_text:22s} {zero_text:22s} {accuracy:.0%}")
@@ -201,7 +215,7 @@ for name, model, accuracy in rows:
 # %% [markdown]
 # In both broken ReLU networks *every* hidden unit gets an exactly-zero gradient, even in
 # `hidden_1`, which still has live units: with `hidden_3` entirely dead, no gradient reaches
-# anything beneath it. Lowering the learning rate from 2.0 to 0.5 keeps almost every unit alive
+# anything beneath it. Lowering the learning rate from 3.0 to 0.5 keeps almost every unit alive
 # and the network learns the spirals. With LeakyReLU, the negative-bias network that was stuck
 # at chance gets a gradient in every unit (0% zero-gradient units) and learns too. LeakyReLU
 # has smooth relatives built on the same idea of a nonzero slope for negative inputs: ELU
@@ -227,6 +241,7 @@ for name, model, accuracy in rows:
 # exactly 0 for every example (and every position). The check calls your function on arrays you
 # have not seen, including convolutional ones.
 
+
 # %%
 def count_dead_units(activations):
     # BEGIN SOLUTION
@@ -241,7 +256,7 @@ ex.q1.check(count_dead_units)
 # %% [markdown]
 # **Exercise 2.** Choose a plain-SGD learning rate for the spiral network. The check trains it
 # for 5 epochs from another random initialization: every ReLU layer must keep its dead fraction
-# under 25%, and the test accuracy must reach 85%. Too high kills units; too low learns too
+# under 25%, and the test accuracy must reach 80%. Too high kills units; too low learns too
 # little — the message tells you which.
 
 # %%
@@ -254,7 +269,7 @@ ex.q2.check(learning_rate)
 # **Exercise 3.** The builder below starts every hidden bias at $-1$, which kills its ReLU
 # units before training begins. Keep the biases, but make the units trainable by swapping ReLU
 # for LeakyReLU. The check trains your model with `Adam(learning_rate=0.01)` for 5 epochs: every
-# hidden layer must pass a gradient to each of its units, and the test accuracy must reach 85%.
+# hidden layer must pass a gradient to each of its units, and the test accuracy must reach 80%.
 # The builder to start from (copy it into `build_leaky_model` and change it):
 #
 # ```python
@@ -269,6 +284,7 @@ ex.q2.check(learning_rate)
 # model.add(keras.layers.Dense(3))
 # return model
 # ```
+
 
 # %%
 def build_leaky_model():
