@@ -7,6 +7,8 @@ import pytest
 
 from labkit.exercises import lesson01 as ex
 
+pytestmark = pytest.mark.backends
+
 # The helpers the lesson defines before its exercises (the solutions call them).
 LESSON_CONTEXT = """
 import numpy as np

@@ -9,6 +9,8 @@ import pytest
 from labkit.exercises import lesson02 as ex
 from labkit.models import build_mlp
 
+pytestmark = pytest.mark.backends
+
 
 def solved(q):
     """The answer defined by the exercise's own solution source, run in a fresh namespace."""

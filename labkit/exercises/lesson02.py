@@ -105,9 +105,12 @@ def _hidden_layers(model) -> list[str]:
 
 
 def _check_deep_model(model) -> str:
+    """Judge the gradient profile at a NumPy-drawn initialization, then a short Adam run in the
+    data's stored (already shuffled) order: the same run on TensorFlow, JAX and PyTorch."""
     import keras
 
     from labkit.gradients import layer_gradient_norms, vanishing_ratio
+    from labkit.models import reinitialize
 
     if tuple(model.input_shape[1:]) != (2,):
         raise Incorrect(
@@ -127,6 +130,7 @@ def _check_deep_model(model) -> str:
         )
     (x_train, y_train), (x_test, y_test) = _spiral()
     keras.utils.set_random_seed(_SEED)
+    reinitialize(model, _SEED)
     model.compile(
         optimizer=keras.optimizers.Adam(0.01),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -151,7 +155,9 @@ def _check_deep_model(model) -> str:
             f"the gradients vanish: {first}'s gradient norm is {ratio:.1e} of the largest layer's "
             f"(it needs ≥ {MIN_RATIO:g}). Use ReLU activations with He initialization."
         )
-    history = model.fit(x_train, y_train, epochs=TRAIN_EPOCHS, batch_size=64, verbose=0)
+    history = model.fit(
+        x_train, y_train, epochs=TRAIN_EPOCHS, batch_size=64, verbose=0, shuffle=False
+    )
     loss = history.history["loss"][-1]
     if not np.isfinite(loss):
         raise Incorrect(

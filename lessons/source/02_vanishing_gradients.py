@@ -28,7 +28,7 @@ from labkit import datasets, plots
 from labkit.callbacks import GradientMonitor
 from labkit.exercises import lesson02 as ex
 from labkit.gradients import vanishing_ratio
-from labkit.models import build_mlp
+from labkit.models import build_mlp, reinitialize
 
 # %% [markdown]
 # ## 1. The data: three interleaved spirals
@@ -55,7 +55,9 @@ fig
 # initialization) and train it with plain gradient descent, where each weight moves by its
 # gradient times the learning rate. A `GradientMonitor` records every layer's gradient norm on a
 # fixed probe batch of 256 training examples while `fit` runs; we also keep a copy of the weights
-# to see how far each layer moves.
+# to see how far each layer moves. (`reinitialize` draws the initial weights with NumPy and the
+# data come already shuffled, so we train with `shuffle=False`: TensorFlow, JAX and PyTorch then
+# run exactly the same experiment.)
 
 
 # %%
@@ -68,7 +70,15 @@ def train(model, epochs=20):
     )
     before = [layer.get_weights()[0] for layer in model.layers]
     monitor = GradientMonitor(probe=(x_train[:256], y_train[:256]), verbose=0)
-    model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0, callbacks=[monitor])
+    model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=64,
+        shuffle=False,
+        verbose=0,
+        callbacks=[monitor],
+    )
     after = [layer.get_weights()[0] for layer in model.layers]
     change = {
         layer.name: np.linalg.norm(a - b) / np.linalg.norm(b)
@@ -78,6 +88,7 @@ def train(model, epochs=20):
 
 
 sigmoid_model = build_mlp(2, depth=10, width=32, activation="sigmoid", output_units=3)
+reinitialize(sigmoid_model, seed=0)
 sigmoid_monitor, sigmoid_change = train(sigmoid_model)
 sigmoid_accuracy = sigmoid_model.evaluate(x_test, y_test, verbose=0)[1]
 print(f"test accuracy after 20 epochs: {sigmoid_accuracy:.0%}  (guessing: 33%)")
@@ -95,8 +106,8 @@ vanishing = [f.layer for f in sigmoid_monitor.findings if f.kind == "vanishing"]
 print(f"vanishing finding at: {vanishing or 'none'}")
 
 # %% [markdown]
-# Read it from the bottom up: the output layer's gradient is about $10^{-1}$, and every layer
-# further from the output gets a smaller one, until `hidden_1` gets about $10^{-7}$ — roughly a
+# Read it from the bottom up: the output layer's gradient is a few tenths, and every layer
+# further from the output gets a smaller one, until `hidden_1` gets about $10^{-7}$ — less than a
 # millionth of the top's. The monitor's *vanishing ratio* (lowest layer's norm over the largest)
 # is far below its alarm threshold of $10^{-3}$, so it reports a `vanishing` finding at
 # `hidden_1`. The figure shows the same over the whole training run (log scale: each grid line is
@@ -115,7 +126,7 @@ for name, change in sigmoid_change.items():
     print(f"{name:>9}: weights changed by {change:.0e} of their size")
 
 # %% [markdown]
-# The output layer's weights changed by about 3%; `hidden_1`'s by less than a millionth. The
+# The output layer's weights changed by about 5%; `hidden_1`'s by less than a millionth. The
 # lower half of the network is frozen at its random initial weights, so the top layers only ever
 # see random features of the input — not enough to untangle the spirals.
 #
@@ -154,8 +165,9 @@ print(f"measured: the norm shrinks by a factor of {per_layer:.2f} per layer (hid
 
 # %% [markdown]
 # The measurement matches the explanation: from `hidden_10` down to `hidden_1` the gradient norm
-# shrinks by a factor of about 0.25 per layer, the sigmoid derivative's upper bound. Nine layers of
-# that is $0.25^9 \approx 4\times10^{-6}$. Deeper networks make it exponentially worse.
+# shrinks by a factor of about 0.2 per layer, just under the sigmoid derivative's upper bound of
+# 0.25. Nine layers of that is $0.2^9 \approx 5\times10^{-7}$. Deeper networks make it
+# exponentially worse.
 #
 # ## 4. The fix: ReLU with He initialization
 #
@@ -170,6 +182,7 @@ print(f"measured: the norm shrinks by a factor of {per_layer:.2f} per layer (hid
 relu_model = build_mlp(
     2, depth=10, width=32, activation="relu", kernel_initializer="he_normal", output_units=3
 )
+reinitialize(relu_model, seed=0)
 relu_monitor, relu_change = train(relu_model)
 relu_accuracy = relu_model.evaluate(x_test, y_test, verbose=0)[1]
 relu_first = relu_monitor.history[0]["norms"]
@@ -186,9 +199,10 @@ relu_vanishing = [f.layer for f in relu_monitor.findings if f.kind == "vanishing
 print(f"vanishing finding at: {relu_vanishing or 'none'}")
 
 # %% [markdown]
-# The vanishing ratio goes from about $10^{-6}$ to a few tenths: every layer now gets a gradient
-# of the same order, `hidden_1`'s weights move by a few percent of their size instead of a
-# millionth, the monitor reports no vanishing gradient, and the network learns the spirals. The
+# The vanishing ratio goes from below $10^{-6}$ to about 0.1: every layer now gets a gradient
+# within about a factor of 10 of the largest, `hidden_1`'s weights move by a few percent of
+# their size instead of a millionth, the monitor reports no vanishing gradient, and the network
+# learns the spirals. The
 # gradient profile at the first and last records shows both networks side by side: the sigmoid
 # network's profile climbs steeply from the input side to the output side, the ReLU network's is
 # flat.
@@ -248,13 +262,13 @@ ex.q3.check(bound)
 #
 # - **Vanishing gradients**: in a deep network the gradient of a lower layer is a product of many
 #   factors; when they are small it shrinks exponentially with depth, and the lower layers learn
-#   very slowly or not at all (here: `hidden_1`'s gradient about $10^{-6}$ of the top's, its
-#   weights changed by about a millionth, test accuracy at chance).
+#   very slowly or not at all (here: `hidden_1`'s gradient under a millionth of the top's, its
+#   weights changed by under a millionth, test accuracy at chance).
 # - **Gradient norm per layer**: the L2 norm of a layer's gradient; `GradientMonitor` records it on
 #   a fixed probe batch during `fit`. The **vanishing ratio** is the lowest layer's norm over the
 #   largest; the monitor flags it below $10^{-3}$.
 # - **Sigmoid derivative**: $\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 0.25$, so $n$ sigmoid layers
-#   can shrink a gradient by up to $0.25^n$ — measured here as about 0.25 per layer.
+#   can shrink a gradient by up to $0.25^n$ — measured here as about 0.2 per layer.
 # - **ReLU** passes gradients through active units unchanged (derivative 1); **He
 #   initialization** (variance $2/\text{fan-in}$) keeps signal sizes steady across layers.
 #   Together they bring the ratio back to order 1 and the deep network learns.
