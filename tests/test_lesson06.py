@@ -44,6 +44,7 @@ def with_budget(q, seconds, answer):
 
 
 # --- q1: one_hot ---------------------------------------------------------------------------------
+@pytest.mark.backends
 def test_q1_solution_is_correct():
     one_hot = solution_namespace(ex.q1)["one_hot"]
     assert status(ex.q1, one_hot)[0] == "correct"
@@ -59,6 +60,7 @@ def test_q1_one_hot_gives_the_sparse_loss():
     assert np.isclose(float(sparse), float(dense), rtol=1e-6)
 
 
+@pytest.mark.backends
 def test_q1_placeholder_is_not_attempted():
     def one_hot(labels, num_classes): ...
 
@@ -106,6 +108,7 @@ def test_q1_function_that_loops_forever_is_stopped():
 
 
 # --- q2: softmax ---------------------------------------------------------------------------------
+@pytest.mark.backends
 def test_q2_solution_is_correct_and_matches_keras():
     softmax = solution_namespace(ex.q2)["softmax"]
     assert status(ex.q2, softmax)[0] == "correct"
@@ -113,6 +116,7 @@ def test_q2_solution_is_correct_and_matches_keras():
     assert np.allclose(softmax(z), keras.ops.convert_to_numpy(keras.ops.softmax(z, axis=-1)))
 
 
+@pytest.mark.backends
 def test_q2_placeholder_is_not_attempted():
     def softmax(logits): ...
 
@@ -168,6 +172,7 @@ def test_q2_function_that_loops_forever_is_stopped():
 
 
 # --- q3: the capstone model (each checked model trains for a few seconds) ------------------------
+@pytest.mark.backends
 def test_q3_solution_is_correct():
     build_model = solution_namespace(ex.q3)["build_model"]
     state, message = status(ex.q3, build_model)
@@ -175,6 +180,7 @@ def test_q3_solution_is_correct():
     assert "test accuracy" in message
 
 
+@pytest.mark.backends
 def test_q3_placeholder_is_not_attempted():
     def build_model(): ...
 
@@ -185,7 +191,7 @@ def test_q3_placeholder_is_not_attempted():
 def test_q3_too_small_model_says_how_far_short():
     state, message = status(ex.q3, lambda: build_mlp(64, depth=1, width=3, output_units=10))
     assert state == "incorrect"
-    assert "percentage points short of the 96% target" in message
+    assert "percentage points short of the 95% target" in message
 
 
 def test_q3_dead_relu_model_names_the_dead_layers():

@@ -180,7 +180,7 @@ def softmax(logits):
 
 
 # --- q3: the capstone model ----------------------------------------------------------------------
-TARGET_ACCURACY = 0.96
+TARGET_ACCURACY = 0.95
 EPOCHS = 20
 BATCH_SIZE = 64
 LEARNING_RATE = 2e-3
@@ -195,6 +195,7 @@ def _check_model(model) -> str:
 
     from labkit import datasets
     from labkit.diagnose import diagnose
+    from labkit.models import reinitialize
 
     try:
         inputs, outputs = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
@@ -229,14 +230,18 @@ def _check_model(model) -> str:
         )
 
     keras.utils.set_random_seed(SEED)
-    model = keras.models.clone_model(model)  # fresh weights from the fixed seed
+    # Fresh weights drawn with NumPy from the fixed seed: the same start on every backend.
+    model = reinitialize(keras.models.clone_model(model), SEED)
     model.compile(
         optimizer=keras.optimizers.Adam(LEARNING_RATE),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     (x_train, y_train), (x_test, y_test) = datasets.load("digits")
-    history = model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+    # The split comes shuffled by NumPy; keeping its order makes the run backend independent.
+    history = model.fit(
+        x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE, shuffle=False, verbose=0
+    )
     final_loss = history.history["loss"][-1]
     if not math.isfinite(final_loss):
         raise Incorrect(
@@ -271,7 +276,7 @@ q3 = ModelExercise(
         "Write `build_model()`, returning an UNCOMPILED Keras model for the flat digits (64 "
         "inputs, 10 linear outputs). The checker trains it with Adam and "
         "SparseCategoricalCrossentropy(from_logits=True) for a fixed budget from a fixed seed; "
-        "it passes with ≥ 96 % test accuracy and no vanishing, exploding or dead-ReLU finding."
+        "it passes with ≥ 95 % test accuracy and no vanishing, exploding or dead-ReLU finding."
     ),
     hints=[
         "Everything from the course applies: ReLU hidden layers with He initialization, a "
