@@ -10,6 +10,8 @@ import pytest
 
 from labkit.exercises import lesson05 as ex
 
+pytestmark = pytest.mark.backends
+
 
 def solution_namespace(q) -> dict:
     namespace = {"np": np, "sweep_record": ex.SWEEP_RECORD}
