@@ -100,3 +100,11 @@ def test_changing_the_url_restamps_every_notebook(monkeypatch):
             assert "/a-teacher/backprop-lab-fork/blob/main/lessons/" in badge
             assert f'"backprop-lab @ git+{fork}"' in install
             assert original not in badge + install
+
+
+def test_readme_lists_every_lesson_with_its_colab_badge():
+    readme = (REPO / "README.md").read_text()
+    url = authoring.repository_url()
+    for source in authoring.lesson_sources():
+        student = REPO / "lessons" / f"{source.stem}.ipynb"
+        assert _expected_badge(student, url) in readme, f"README has no badge for {source.stem}"
