@@ -10,15 +10,11 @@ Example
 from __future__ import annotations
 
 import importlib
-import os
 
-# TensorFlow reads these when it is imported, so they must be set before anything imports Keras.
-# oneDNN's fused kernels round differently on different CPUs: off, so stored outputs reproduce.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from labkit._setup import quiet_tensorflow_env, setup
+from labkit._version import __version__
 
-from labkit._setup import setup  # noqa: E402
-from labkit._version import __version__  # noqa: E402
+quiet_tensorflow_env()  # before anything imports Keras (and with it TensorFlow)
 
 _SUBMODULES = (
     "activations",

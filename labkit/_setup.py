@@ -8,6 +8,18 @@ import random
 import sys
 import warnings
 
+# TensorFlow reads these when it is imported, so they must be set before anything imports Keras.
+# oneDNN's fused kernels round differently on different CPUs: off, so stored outputs reproduce.
+TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# The environment of every kernel labkit starts (lesson builds, `labkit run`, `labkit grade`).
+KERNEL_ENV = {**TF_ENV, "PYTHONHASHSEED": "0"}
+
+
+def quiet_tensorflow_env() -> None:
+    """Set :data:`TF_ENV` in ``os.environ`` unless the user already chose other values."""
+    for name, value in TF_ENV.items():
+        os.environ.setdefault(name, value)
+
 
 def setup(seed: int = 0) -> None:
     """Seed every random generator, make TensorFlow deterministic and quiet, plot inline as PNG.
@@ -29,8 +41,7 @@ def setup(seed: int = 0) -> None:
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}; try labkit.setup(seed=0)")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_tensorflow_env()
     os.environ["PYTHONHASHSEED"] = str(seed)
     warnings.filterwarnings("ignore", module="keras")
     warnings.filterwarnings("ignore", category=DeprecationWarning)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 
+from labkit._setup import KERNEL_ENV
+
 __all__ = [
     "MarkerError",
     "build_lesson",
@@ -43,7 +45,6 @@ LESSONS_DIR = REPO_ROOT / "lessons"
 SOURCE_DIR = LESSONS_DIR / "source"
 PLACEHOLDER_COMMENT = "  # YOUR CODE HERE"
 VARIANTS = ("student", "solution")
-KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
 
 _BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")

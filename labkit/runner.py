@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from labkit._setup import KERNEL_ENV
+
 __all__ = ["LessonNotFound", "RunResult", "lessons_dir", "resolve", "run_notebook", "summary_table"]
 
-KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
 DEFAULT_TIMEOUT = 600
 LINE_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 _BAR_WIDTH = 24

@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 
-import labkit  # noqa: F401  (sets TensorFlow's environment before keras loads)
 from labkit.exercises.core import (
     NOT_ATTEMPTED,
     CallFailed,

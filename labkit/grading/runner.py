@@ -42,6 +42,7 @@ from pathlib import Path
 
 import nbformat
 
+from labkit._setup import KERNEL_ENV
 from labkit.exercises import core
 from labkit.grading import transport
 from labkit.grading.kernel import KERNEL_NAME, write_kernelspec
@@ -53,7 +54,6 @@ DEFAULT_MEMORY_GB = 8.0
 MAX_KERNEL_STARTS = 3
 PROBE_TIMEOUT = 10
 SEED = 0
-KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
 _CORE_PATH = Path(core.__file__).resolve()
 _TRANSPORT_PATH = Path(transport.__file__).resolve()
 _GRADE_LOCK = threading.Lock()
