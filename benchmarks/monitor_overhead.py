@@ -27,13 +27,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-# isort: off
-import labkit  # noqa: F401  (first: sets TensorFlow's environment before Keras loads it)
-
-# isort: on
 import keras
 import numpy as np
 
+import labkit
 from labkit.backend import backend_name
 from labkit.callbacks import DeadReLUMonitor, GradientMonitor
 from labkit.gradients import layer_of_variables

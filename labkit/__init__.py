@@ -1,5 +1,8 @@
 """labkit — diagnostics, model builders, plots and checkers for the backprop-lab course.
 
+Importing labkit (or any of its modules) leaves the process as it was: no environment variables,
+warning filters or log levels change. :func:`setup` is the explicit call lessons make for that.
+
 Example
 -------
 >>> import labkit
@@ -11,10 +14,8 @@ from __future__ import annotations
 
 import importlib
 
-from labkit._setup import quiet_tensorflow_env, setup
+from labkit._setup import setup
 from labkit._version import __version__
-
-quiet_tensorflow_env()  # before anything imports Keras (and with it TensorFlow)
 
 _SUBMODULES = (
     "activations",

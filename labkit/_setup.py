@@ -1,4 +1,8 @@
-"""``labkit.setup``: one call that makes a lesson reproducible and quiet."""
+"""``labkit.setup``: one explicit call that makes a lesson reproducible and quiet.
+
+Importing labkit changes nothing in the process; only :func:`setup` (called at the top of every
+lesson) and the kernels labkit starts (with :data:`KERNEL_ENV`) set what lessons need.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,34 @@ import random
 import sys
 import warnings
 
-# TensorFlow reads these when it is imported, so they must be set before anything imports Keras.
+# TensorFlow reads these once, when it is imported: they only take effect if set before that.
 # oneDNN's fused kernels round differently on different CPUs: off, so stored outputs reproduce.
 TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 # The environment of every kernel labkit starts (lesson builds, `labkit run`, `labkit grade`).
 KERNEL_ENV = {**TF_ENV, "PYTHONHASHSEED": "0"}
 
 
-def quiet_tensorflow_env() -> None:
-    """Set :data:`TF_ENV` in ``os.environ`` unless the user already chose other values."""
-    for name, value in TF_ENV.items():
-        os.environ.setdefault(name, value)
-
-
 def setup(seed: int = 0) -> None:
-    """Seed every random generator, make TensorFlow deterministic and quiet, plot inline as PNG.
+    """Make a lesson reproducible and quiet: seeds, deterministic TensorFlow, inline PNG figures.
 
-    Seeds Python's ``random``, NumPy and Keras (``keras.utils.set_random_seed``); on the
-    TensorFlow backend also turns on deterministic ops and silences TensorFlow's logger. Inside
-    IPython/Jupyter it selects inline PNG figures (nbval ignores PNG, so stored outputs stay
-    comparable). Call it once at the top of a notebook; calling it again re-seeds.
+    This is a process-wide switch for notebooks, not for a practitioner's own project (the
+    monitors need no setup). It changes exactly this:
+
+    - ``os.environ``: :data:`TF_ENV` (``TF_ENABLE_ONEDNN_OPTS=0``, ``TF_CPP_MIN_LOG_LEVEL=3``),
+      each only if unset, and only while TensorFlow is not yet imported — it reads them at import.
+      If TensorFlow was imported first and they are missing, a ``RuntimeWarning`` says so and they
+      are left unset. ``PYTHONHASHSEED`` is set to ``seed`` for child processes.
+    - warning filters: ignore every warning from Keras, every ``DeprecationWarning``, and
+      ``UserWarning`` from TensorFlow.
+    - seeds: Python's ``random``, NumPy's global generator and Keras
+      (``keras.utils.set_random_seed``, which also seeds the backend).
+    - on the TensorFlow backend: deterministic ops
+      (``tf.config.experimental.enable_op_determinism``) and the ``tensorflow`` and ``absl``
+      loggers at ``ERROR``.
+    - inside a Jupyter kernel: ``%matplotlib inline`` with PNG figures at 80 dpi (nbval ignores
+      PNG, so stored outputs stay comparable).
+
+    Call it once at the top of a notebook, before importing Keras; calling it again re-seeds.
 
     Parameters
     ----------
@@ -41,7 +53,7 @@ def setup(seed: int = 0) -> None:
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}; try labkit.setup(seed=0)")
-    quiet_tensorflow_env()
+    _tensorflow_env()
     os.environ["PYTHONHASHSEED"] = str(seed)
     warnings.filterwarnings("ignore", module="keras")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -60,6 +72,25 @@ def setup(seed: int = 0) -> None:
         logging.getLogger("absl").setLevel(logging.ERROR)
         tf.config.experimental.enable_op_determinism()
     _inline_png_figures()
+
+
+def _tensorflow_env() -> None:
+    """Set the unset names of :data:`TF_ENV`, or warn when TensorFlow is already imported."""
+    missing = [name for name in TF_ENV if name not in os.environ]
+    if not missing:
+        return
+    if "tensorflow" in sys.modules:
+        warnings.warn(
+            f"TensorFlow was imported before labkit.setup(), so {', '.join(missing)} cannot take "
+            "effect (TensorFlow reads the environment at import): numbers may differ from the "
+            "lesson's in the last digits. Restart the kernel and call labkit.setup() before "
+            "importing Keras.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    for name in missing:
+        os.environ[name] = TF_ENV[name]
 
 
 def _inline_png_figures() -> None:

@@ -7,7 +7,7 @@ import weakref
 import keras
 import numpy as np
 
-from labkit.backend import to_numpy
+from labkit.backend import is_functional, layer_graph_built, to_numpy
 
 __all__ = ["activation_kind", "activation_stats", "dead_relu_fraction", "relu_layers"]
 
@@ -156,7 +156,7 @@ def _probe_model(model: keras.Model, x):
 def _functional(model: keras.Model, x=None) -> keras.Model:
     """``model`` if its layer graph is visible (Sequential/Functional), else a clear error."""
     if isinstance(model, keras.Sequential):
-        if not model.built or getattr(model, "_functional", None) is None:
+        if not layer_graph_built(model):
             if x is None:
                 raise ValueError(
                     f"model {model.name!r} is not built yet: give it an input shape "
@@ -164,16 +164,10 @@ def _functional(model: keras.Model, x=None) -> keras.Model:
                 )
             model(np.asarray(x)[:1])
         return model
-    if _is_functional(model):
+    if is_functional(model):
         return model
     raise ValueError(
         f"{type(model).__name__} is a subclassed keras.Model: its layers' outputs exist only "
         "inside its call() method, so labkit cannot probe them. Build the same network with "
         "keras.Sequential or the Functional API (keras.Model(inputs, outputs)) to monitor it."
     )
-
-
-def _is_functional(model: keras.Model) -> bool:
-    from keras.src.models.functional import Functional
-
-    return isinstance(model, Functional)

@@ -3,11 +3,17 @@
 One file per lesson, ``lessons/source/NN_topic.py`` in jupytext's percent format, holds both
 versions. Solution code is marked in code cells:
 
-* a block between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines becomes ``...`` (indented
-  like the block) in the student version — use it for function bodies, so the function returns
-  ``None`` until the student writes it;
-* a line ending in ``# SOLUTION`` (``name = expr`` or ``return expr``) keeps its left-hand side
-  and becomes ``name = ...`` / ``return ...``.
+* a block between ``# BEGIN SOLUTION q2`` and ``# END SOLUTION`` lines becomes ``...``
+  (indented like the block) in the student version — use it for function bodies, so the
+  function returns ``None`` until the student writes it;
+* a line ending in ``# SOLUTION q3`` (``name = expr`` or ``return expr``) keeps its left-hand
+  side and becomes ``name = ...`` / ``return ...``.
+
+Every marker names its exercise. The solution version of each marked cell is extracted into
+``labkit/exercises/solutions/NN_topic.json`` (:func:`write_solutions`), which is what
+``ex.q2.solution()`` shows: the solution lives once, in the lesson. Markdown may state a check's
+numbers as ``{{q2.epochs}}`` (or ``{{q2.target:.0%}}``); the build stamps in the exercise's
+``constants`` (:func:`stamp_constants`), so the prose cannot drift from the check.
 
 The build stamps an "Open in Colab" badge and a Colab-only install cell at the top (URLs from
 ``[project.urls] Repository`` in ``pyproject.toml``), names the lesson in
@@ -22,14 +28,14 @@ Example
 
 from __future__ import annotations
 
-import os
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from labkit._setup import KERNEL_ENV
+from labkit import executor
 
 __all__ = [
     "MarkerError",
@@ -37,7 +43,10 @@ __all__ = [
     "lesson_sources",
     "out_of_sync",
     "render",
+    "solution_blocks",
+    "stamp_constants",
     "strip_solutions",
+    "write_solutions",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,68 +55,199 @@ SOURCE_DIR = LESSONS_DIR / "source"
 PLACEHOLDER_COMMENT = "  # YOUR CODE HERE"
 VARIANTS = ("student", "solution")
 
-_BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
-_END = re.compile(r"^\s*# END SOLUTION\s*$")
-_ONE_LINE = re.compile(r"^(\s*)(return\b|[\w.\[\]'\", ]+?=(?!=))\s*(.+?)\s*# SOLUTION\s*$")
+_BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\b(.*)$")
+_END = re.compile(r"^\s*# END SOLUTION\b.*$")
+_ONE_LINE_MARK = re.compile(r"#\s*SOLUTION\b(.*)$")
+_ONE_LINE = re.compile(r"^(\s*)(return\b|[\w.\[\]'\", ]+?=(?!=))\s*(.+?)\s*# SOLUTION\s+\w+\s*$")
+_EXERCISE_ID = re.compile(r"^\s+([A-Za-z_]\w*)\s*$")
+_STAMP = re.compile(r"\{\{\s*(\w+)\.(\w+)\s*(?::([^}]*))?\}\}")
 
 
 class MarkerError(ValueError):
-    """A solution marker that does not pair up or cannot be turned into a placeholder."""
+    """A solution marker or a stamp that is malformed or names no exercise."""
+
+
+def _marker_id(rest: str, where: str, number: int, marker: str) -> str:
+    """The exercise id after a marker (``# BEGIN SOLUTION q2``), or a :class:`MarkerError`."""
+    found = _EXERCISE_ID.match(rest)
+    if not found:
+        raise MarkerError(
+            f"{where}, line {number}: '{marker}' must name its exercise, e.g. '{marker} q2'"
+        )
+    return found.group(1)
+
+
+def marked_exercises(code: str, where: str = "cell") -> list[str]:
+    """The exercise ids named by one code cell's solution markers, validated, in order.
+
+    Raises :class:`MarkerError` naming the line for nested, unterminated, stray or unnamed
+    markers.
+
+    Example
+    -------
+    >>> marked_exercises("ratio = a / b  # SOLUTION q1")
+    ['q1']
+    """
+    ids: list[str] = []
+    open_at = None
+    for number, line in enumerate(code.splitlines(), start=1):
+        begin = _BEGIN.match(line)
+        if begin:
+            if open_at is not None:
+                raise MarkerError(
+                    f"{where}, line {number}: '# BEGIN SOLUTION' inside the block opened at line "
+                    f"{open_at}; close it with '# END SOLUTION' first"
+                )
+            open_at = number
+            ids.append(_marker_id(begin.group(2), where, number, "# BEGIN SOLUTION"))
+        elif _END.match(line):
+            if open_at is None:
+                raise MarkerError(f"{where}, line {number}: '# END SOLUTION' without a BEGIN")
+            open_at = None
+        elif open_at is None and (one := _ONE_LINE_MARK.search(line)):
+            ids.append(_marker_id(one.group(1), where, number, "# SOLUTION"))
+            if not _ONE_LINE.match(line):
+                raise MarkerError(
+                    f"{where}, line {number}: '# SOLUTION' must end a line of the form "
+                    f"'name = expression' or 'return expression', got: {line.strip()!r}"
+                )
+    if open_at is not None:
+        raise MarkerError(f"{where}, line {open_at}: '# BEGIN SOLUTION' is never closed")
+    if len(set(ids)) > 1:
+        raise MarkerError(
+            f"{where}: one cell holds the solutions of {', '.join(sorted(set(ids)))}; give each "
+            "exercise its own cell"
+        )
+    return ids
 
 
 def strip_solutions(code: str, where: str = "cell") -> str:
     """The student version of one code cell: solution regions replaced by ``...``.
 
-    Raises :class:`MarkerError` naming the line for nested, unterminated or stray markers.
-
     Example
     -------
-    >>> print(strip_solutions("ratio = a / b  # SOLUTION"))
+    >>> print(strip_solutions("ratio = a / b  # SOLUTION q1"))
     ratio = ...  # YOUR CODE HERE
-    >>> cell = "def f(x):\\n    # BEGIN SOLUTION\\n    return 2 * x\\n    # END SOLUTION"
+    >>> cell = "def f(x):\\n    # BEGIN SOLUTION q2\\n    return 2 * x\\n    # END SOLUTION"
     >>> print(strip_solutions(cell))
     def f(x):
         ...  # YOUR CODE HERE
     """
+    marked_exercises(code, where)
     out: list[str] = []
-    begin_line = None
-    for number, line in enumerate(code.splitlines(), start=1):
+    inside = False
+    for line in code.splitlines():
         begin = _BEGIN.match(line)
         if begin:
-            if begin_line is not None:
-                raise MarkerError(
-                    f"{where}, line {number}: '# BEGIN SOLUTION' inside the block opened at line "
-                    f"{begin_line}; close it with '# END SOLUTION' first"
-                )
-            begin_line = number
+            inside = True
             out.append(f"{begin.group(1)}...{PLACEHOLDER_COMMENT}")
-            continue
-        if _END.match(line):
-            if begin_line is None:
-                raise MarkerError(f"{where}, line {number}: '# END SOLUTION' without a BEGIN")
-            begin_line = None
-            continue
-        if begin_line is not None:
-            continue
-        if re.search(r"#\s*SOLUTION\s*$", line):
+        elif _END.match(line):
+            inside = False
+        elif not inside:
             one = _ONE_LINE.match(line)
-            if not one:
-                raise MarkerError(
-                    f"{where}, line {number}: '# SOLUTION' must end a line of the form "
-                    f"'name = expression' or 'return expression', got: {line.strip()!r}"
-                )
-            out.append(f"{one.group(1)}{one.group(2)} ...{PLACEHOLDER_COMMENT}")
-            continue
-        out.append(line)
-    if begin_line is not None:
-        raise MarkerError(f"{where}, line {begin_line}: '# BEGIN SOLUTION' is never closed")
+            out.append(f"{one.group(1)}{one.group(2)} ...{PLACEHOLDER_COMMENT}" if one else line)
     return "\n".join(out)
 
 
 def keep_solutions(code: str) -> str:
-    """The solution version of one code cell: marker lines and comments removed."""
+    """The solution version of one code cell: marker lines and marker comments removed.
+
+    Example
+    -------
+    >>> keep_solutions("ratio = a / b  # SOLUTION q1")
+    'ratio = a / b'
+    """
     lines = [line for line in code.splitlines() if not (_BEGIN.match(line) or _END.match(line))]
-    return "\n".join(re.sub(r"\s*#\s*SOLUTION\s*$", "", line) for line in lines)
+    return "\n".join(_ONE_LINE_MARK.sub("", line).rstrip() for line in lines)
+
+
+def _lesson(name: str):
+    """The lesson's exercises, or ``None`` for a notebook that is not one of the course's."""
+    from labkit.exercises import LESSON_MODULES, lesson_for
+
+    return lesson_for(name) if name in LESSON_MODULES else None
+
+
+def solution_blocks(source: Path) -> dict[str, str]:
+    """Exercise id → the solution version of the code cell that marks it, for one lesson.
+
+    Checks the markers against the lesson's exercises: every exercise needs exactly one marked
+    cell and every marker must name an exercise (:class:`MarkerError` otherwise).
+
+    Example
+    -------
+    >>> solution_blocks(SOURCE_DIR / "02_vanishing_gradients.py")["q3"]  # doctest: +SKIP
+    'bound = 0.25**12'
+    """
+    import jupytext
+
+    nb = jupytext.reads(source.read_text(), fmt="py:percent")
+    blocks: dict[str, str] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"{source.name}, cell {index + 1}"
+        for exercise_id in set(marked_exercises(cell.source, where)):
+            if exercise_id in blocks:
+                raise MarkerError(f"{where}: a second solution cell for {exercise_id}")
+            blocks[exercise_id] = keep_solutions(cell.source).strip()
+    lesson = _lesson(source.stem)
+    if lesson is not None:
+        declared = [e.id for e in lesson]
+        unknown = sorted(set(blocks) - set(declared))
+        missing = [i for i in declared if i not in blocks]
+        if unknown:
+            raise MarkerError(
+                f"{source.name}: solution markers name {', '.join(unknown)}, which "
+                f"{lesson.name}'s exercises do not declare (they are {', '.join(declared)})"
+            )
+        if missing:
+            raise MarkerError(
+                f"{source.name}: no solution cell for {', '.join(missing)}; mark one with "
+                f"'# BEGIN SOLUTION {missing[0]}' ... '# END SOLUTION' or '... # SOLUTION "
+                f"{missing[0]}'"
+            )
+    return blocks
+
+
+def write_solutions(source: Path, directory: Path | None = None) -> Path:
+    """Write a lesson's :func:`solution_blocks` as ``{directory}/{lesson}.json``.
+
+    ``directory`` defaults to the package data folder exercises read
+    (:data:`labkit.exercises.core.SOLUTIONS_DIR`).
+    """
+    from labkit.exercises.core import SOLUTIONS_DIR
+
+    path = (directory or SOLUTIONS_DIR) / f"{source.stem}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(solution_blocks(source), indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def stamp_constants(text: str, name: str, where: str = "cell") -> str:
+    """Replace ``{{q2.epochs}}`` / ``{{q2.target:.0%}}`` with the exercise's constants.
+
+    The numbers a lesson states about a check live once, in the exercise's ``constants``.
+
+    Example
+    -------
+    >>> stamp_constants("{{q3.n_layers}} layers", "02_vanishing_gradients")  # doctest: +SKIP
+    '12 layers'
+    """
+    lesson = _lesson(name)
+
+    def value(match: re.Match) -> str:
+        exercise_id, constant, spec = match.group(1), match.group(2), match.group(3) or ""
+        ids = [e.id for e in lesson] if lesson is not None else []
+        constants = lesson[exercise_id].constants if exercise_id in ids else {}
+        if constant not in constants:
+            raise MarkerError(
+                f"{where}: {match.group(0)} names no constant of {name}'s exercises "
+                f"({exercise_id} declares: {', '.join(sorted(constants)) or 'none'})"
+            )
+        return format(constants[constant], spec.strip())
+
+    return _STAMP.sub(value, text)
 
 
 def repository_url() -> str:
@@ -157,15 +297,14 @@ def render(source: Path, variant: str):
     nb = jupytext.reads(text, fmt="py:percent")
     cells = stamp_cells(name, variant)
     for index, cell in enumerate(nb.cells):
+        where = f"{source.name}, cell {index + 1}"
         if cell.cell_type == "code":
-            where = f"{source.name}, cell {index + 1}"
-            code = strip_solutions(cell.source, where) if variant == "student" else None
+            code = strip_solutions(cell.source, where)  # validates the markers in both variants
             if variant == "solution":
-                strip_solutions(cell.source, where)  # validate markers in both variants
                 code = keep_solutions(cell.source)
             cells.append(nbformat.v4.new_code_cell(code))
         elif cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            cells.append(nbformat.v4.new_markdown_cell(stamp_constants(cell.source, name, where)))
     for i, cell in enumerate(cells):
         cell.id = f"{name[:2]}-{variant[:3]}-{i:02d}"
     out = nbformat.v4.new_notebook(cells=cells)
@@ -179,40 +318,11 @@ def render(source: Path, variant: str):
 
 
 def execute(nb, timeout: int = 600):
-    """Run a notebook top to bottom in a fresh kernel (cwd ``lessons/``), outputs in place."""
-    from nbclient import NotebookClient
+    """Run a notebook top to bottom in a fresh kernel (cwd ``lessons/``), outputs in place.
 
-    os.environ.update(KERNEL_ENV)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(LESSONS_DIR)}},
-    )
-    client.execute()
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = _merge_streams(cell.outputs)
-    return nb
-
-
-def _merge_streams(outputs: list) -> list:
-    """Join consecutive stdout (or stderr) chunks: ipykernel splits them at random points."""
-    merged: list = []
-    for out in outputs:
-        last = merged[-1] if merged else None
-        if (
-            out.get("output_type") == "stream"
-            and last is not None
-            and last.get("output_type") == "stream"
-            and last.get("name") == out.get("name")
-        ):
-            last["text"] += out["text"]
-        else:
-            merged.append(out)
-    return merged
+    Raises :class:`labkit.executor.ExecutionError` naming the cell that failed.
+    """
+    return executor.execute(nb, cwd=LESSONS_DIR, timeout=timeout)
 
 
 @dataclass
@@ -223,14 +333,21 @@ class Built:
     paths: list[Path]
 
 
-def build_lesson(source: Path, run: bool = True) -> Built:
-    """Render, execute and write the student and solution notebooks of one lesson."""
-    paths = []
+def build_lesson(source: Path, run: bool = True, out_dir: Path | None = None) -> Built:
+    """Extract the solutions, then render, execute and write both notebooks of one lesson.
+
+    ``out_dir`` replaces ``lessons/`` as the folder everything is written to: the notebooks
+    (``out_dir/NN_topic.ipynb``, ``out_dir/solutions/NN_topic.ipynb``) and the extracted
+    solutions (``out_dir/solutions/NN_topic.json`` instead of the package data).
+    """
+    paths = [write_solutions(source, None if out_dir is None else out_dir / "solutions")]
     for variant in VARIANTS:
         nb = render(source, variant)
         if run:
             execute(nb)
         path = notebook_path(source.stem, variant)
+        if out_dir is not None:
+            path = out_dir / path.relative_to(LESSONS_DIR)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
         paths.append(path)
@@ -272,4 +389,12 @@ def out_of_sync(source: Path) -> list[str]:
                 f"{path.relative_to(REPO_ROOT)} differs from {source.name} at cell {first + 1}; "
                 "run `make lessons`"
             )
+    from labkit.exercises.core import SOLUTIONS_DIR
+
+    stored = SOLUTIONS_DIR / f"{source.stem}.json"
+    if not stored.exists() or json.loads(stored.read_text()) != solution_blocks(source):
+        problems.append(
+            f"{stored.relative_to(REPO_ROOT)} differs from {source.name}'s solution cells; "
+            "run `make lessons`"
+        )
     return problems

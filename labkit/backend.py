@@ -8,17 +8,36 @@ metric and optimizer state are all left as they were. It runs the forward pass t
 ``model.stateless_call`` on the variable values and discards the updated values.
 The differentiated function is compiled once per model (``tf.function`` on TensorFlow, ``jax.jit``
 on JAX; PyTorch runs eagerly on detached clones).
+
+It is also the only module that touches private Keras attributes: the small functions at the end
+(``compiled_loss``, ``call_takes_training``, ``layer_losses_overridden``,
+``intercept_optimizer_gradients``, ``wrap_train_step``, ``restore_train_step``,
+``is_functional``, ``layer_graph_built``), each with a comment naming the Keras versions it was
+checked on (3.8.0, the floor in pyproject.toml, and 3.15.1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import keras
 import numpy as np
 
-__all__ = ["backend_name", "loss_and_gradients", "to_numpy"]
+__all__ = [
+    "backend_name",
+    "call_takes_training",
+    "compiled_loss",
+    "intercept_optimizer_gradients",
+    "is_functional",
+    "layer_graph_built",
+    "layer_losses_overridden",
+    "loss_and_gradients",
+    "restore_train_step",
+    "to_numpy",
+    "wrap_train_step",
+]
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -68,7 +87,7 @@ def loss_and_gradients(model: keras.Model, x, y) -> tuple[float, list[np.ndarray
 def _require_compiled(model) -> None:
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
-    if getattr(model, "_compile_loss", None) is None:
+    if compiled_loss(model) is None:
         raise ValueError(
             f"model {model.name!r} has no compiled loss: gradients are taken of the loss the "
             "optimizer minimises, so call model.compile(optimizer=..., loss=...) first"
@@ -93,7 +112,7 @@ def _state(model) -> tuple[list, list, list]:
 
 def _compiled_fn(model) -> Callable:
     """The backend's compiled ``(trainable, non_trainable, metrics, x, y) -> (loss, grads)``."""
-    key = (id(model._compile_loss), len(model.trainable_variables), len(model.metrics_variables))
+    key = (id(compiled_loss(model)), len(model.trainable_variables), len(model.metrics_variables))
     cached = _COMPILED.get(model)
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -106,19 +125,14 @@ def _loss_fn(model) -> Callable:
     """A pure function of the variable values: the same computation Keras's own trainers run."""
 
     def compute(trainable, non_trainable, metrics, x, y):
-        kwargs = {"training": True} if model._call_has_training_arg else {}
+        kwargs = {"training": True} if call_takes_training(model) else {}
         y_pred, non_trainable, losses = model.stateless_call(
             trainable, non_trainable, x, return_losses=True, **kwargs
         )
-        if losses:
-            model._losses_override = list(losses)
-        try:
+        with layer_losses_overridden(model, losses):
             loss, _ = model.stateless_compute_loss(
                 trainable, non_trainable, metrics, x=x, y=y, y_pred=y_pred, training=True
             )
-        finally:
-            if losses:
-                model._losses_override = []
         return loss
 
     return compute
@@ -167,3 +181,165 @@ def _torch(model) -> Callable:
 
 
 _BUILDERS = {"tensorflow": _tensorflow, "jax": _jax, "torch": _torch}
+
+
+# Private Keras attributes. Each function below names what it relies on and the Keras versions it
+# was checked on; a new Keras release is checked here, and nowhere else.
+
+
+def compiled_loss(model: keras.Model):
+    """The loss object ``model.compile(loss=...)`` built, or ``None`` before ``compile``.
+
+    Example
+    -------
+    >>> compiled_loss(keras.Sequential([keras.layers.Dense(1)])) is None
+    True
+    """
+    # Keras 3.8.0, 3.15.1: Trainer.compile stores its CompileLoss as `model._compile_loss`.
+    return getattr(model, "_compile_loss", None)
+
+
+def call_takes_training(model: keras.Model) -> bool:
+    """Whether ``model.call`` accepts a ``training`` argument.
+
+    Example
+    -------
+    >>> call_takes_training(keras.Sequential([keras.layers.Dense(1)]))
+    True
+    """
+    # Keras 3.8.0, 3.15.1: Layer.__init__ inspects call() and stores `_call_has_training_arg`.
+    return model._call_has_training_arg
+
+
+@contextlib.contextmanager
+def layer_losses_overridden(model: keras.Model, losses: list) -> Iterator[None]:
+    """Inside the block ``model.losses`` is ``losses`` (those ``stateless_call`` returned).
+
+    Example
+    -------
+    >>> with layer_losses_overridden(model, losses):  # doctest: +SKIP
+    ...     loss, _ = model.stateless_compute_loss(...)
+    """
+    if not losses:
+        yield
+        return
+    # Keras 3.8.0, 3.15.1: Layer.losses returns `_losses_override` when it is non-empty; the JAX
+    # trainer's compute_loss_and_updates sets and clears it the same way.
+    model._losses_override = list(losses)
+    try:
+        yield
+    finally:
+        model._losses_override = []
+
+
+def intercept_optimizer_gradients(
+    optimizer: keras.optimizers.Optimizer, on_grads: Callable[[list], None]
+) -> Callable[[], None]:
+    """Call ``on_grads(grads)`` with the gradients every train step hands to ``optimizer``.
+
+    ``on_grads`` runs inside the compiled step, before the update. Returns the function that
+    undoes the interception.
+
+    Example
+    -------
+    >>> undo = intercept_optimizer_gradients(model.optimizer, seen.append)  # doctest: +SKIP
+    >>> model.fit(x, y, epochs=1)  # doctest: +SKIP
+    >>> undo()  # doctest: +SKIP
+    """
+    # Keras 3.8.0, 3.15.1: the TensorFlow trainer calls optimizer.apply_gradients, which calls
+    # self.apply; the PyTorch trainer calls optimizer.apply; the JAX trainer calls
+    # optimizer.stateless_apply. A function set on the instance shadows the class's method, and
+    # deleting it from the instance's __dict__ uncovers the method again.
+    name = "stateless_apply" if backend_name() == "jax" else "apply"
+    original = getattr(optimizer, name)
+
+    if name == "stateless_apply":
+
+        def intercept(optimizer_variables, grads, trainable_variables):
+            on_grads(grads)
+            return original(optimizer_variables, grads, trainable_variables)
+
+    else:
+
+        def intercept(grads, trainable_variables=None):
+            grads = list(grads)
+            on_grads(grads)
+            return original(grads, trainable_variables)
+
+    setattr(optimizer, name, intercept)
+    return lambda: optimizer.__dict__.pop(name, None)
+
+
+def wrap_train_step(
+    model: keras.Model, before: Callable[[], None], add_logs: Callable[[dict], dict]
+) -> Callable:
+    """Make each of ``fit``'s train steps call ``before()`` first and return ``add_logs(logs)``.
+
+    Both run inside the compiled step. Returns the new step; :func:`restore_train_step` undoes it.
+
+    Example
+    -------
+    >>> wrap_train_step(model, lambda: None, lambda logs: {**logs, "one": 1.0})  # doctest: +SKIP
+    >>> model.fit(x, y, epochs=1).history["one"]  # doctest: +SKIP
+    [1.0]
+    """
+    original = model.train_step
+    if backend_name() == "jax":
+
+        def train_step(state, data):
+            before()
+            logs, state = original(state, data)
+            return add_logs(logs), state
+
+    else:
+
+        def train_step(data):
+            before()
+            return add_logs(original(data))
+
+    # Keras 3.8.0, 3.15.1: make_train_function compiles `self.train_step` on every backend (not
+    # with Flax NNX enabled: 3.15.1's JAX trainer then calls the class's method), so an instance
+    # attribute shadows the method. object.__setattr__ keeps it out of Keras's attribute tracker.
+    object.__setattr__(model, "train_step", train_step)
+    _reset_train_function(model)
+    return train_step
+
+
+def restore_train_step(model: keras.Model) -> None:
+    """Undo :func:`wrap_train_step`: ``fit`` runs the class's own ``train_step`` again."""
+    # Keras 3.8.0, 3.15.1: as in wrap_train_step.
+    model.__dict__.pop("train_step", None)
+    _reset_train_function(model)
+
+
+def _reset_train_function(model: keras.Model) -> None:
+    # Keras 3.8.0, 3.15.1: make_train_function reuses `model.train_function` unless it is None.
+    model.train_function = None
+
+
+def is_functional(model: keras.Model) -> bool:
+    """Whether ``model`` is a Functional model (``keras.Model(inputs, outputs)``).
+
+    Example
+    -------
+    >>> x = keras.Input((3,))
+    >>> is_functional(keras.Model(x, keras.layers.Dense(1)(x)))
+    True
+    """
+    # Keras 3.8.0, 3.15.1: Functional is not exported; keras.Model(inputs, outputs) builds one.
+    from keras.src.models.functional import Functional
+
+    return isinstance(model, Functional)
+
+
+def layer_graph_built(model: keras.Sequential) -> bool:
+    """Whether a Sequential model knows its input shape, so its layers' outputs exist.
+
+    Example
+    -------
+    >>> layer_graph_built(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+    True
+    """
+    # Keras 3.8.0, 3.15.1: Sequential.build keeps the equivalent Functional in `_functional`
+    # (None until the input shape is known).
+    return model.built and getattr(model, "_functional", None) is not None

@@ -17,6 +17,7 @@ from labkit import __version__
 
 def _build(args: argparse.Namespace) -> int:
     from labkit.authoring import MarkerError, build_lesson, lesson_sources, out_of_sync
+    from labkit.executor import ExecutionError
 
     try:
         sources = lesson_sources(args.lessons)
@@ -34,6 +35,9 @@ def _build(args: argparse.Namespace) -> int:
             built = build_lesson(source, run=not args.no_execute)
         except MarkerError as exc:
             print(f"labkit build: {exc}", file=sys.stderr)
+            return 1
+        except ExecutionError as exc:
+            print(f"labkit build: {source.name}: {exc}", file=sys.stderr)
             return 1
         for path in built.paths:
             print(f"  wrote {path}")

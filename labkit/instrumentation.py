@@ -24,13 +24,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from labkit.backend import backend_name
+from labkit.backend import intercept_optimizer_gradients, restore_train_step, wrap_train_step
 from labkit.gradients import layer_of_variables
 
 __all__ = ["LOG_KEY", "decode", "instrument", "is_instrumented", "uninstrument"]
 
 LOG_KEY = "grad_norms"
-_ATTR = "_labkit_instrumented"
 
 
 class _Stash:
@@ -40,9 +39,9 @@ class _Stash:
         self.model = model
         self.latest: dict | None = None
         self.optimizer = None
-        self.original_apply = None
+        self.undo = None
 
-    def norms(self, grads) -> dict:
+    def record(self, grads) -> None:
         grads = list(grads)
         squares = [keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32"))) for g in grads]
         norms = [
@@ -53,38 +52,21 @@ class _Stash:
             keras.ops.stack([keras.ops.all(keras.ops.isfinite(g)) for g in grads])
         )
         flag = 1.0 - keras.ops.cast(finite, "float32")
-        return {LOG_KEY: keras.ops.stack([*norms, flag])}
+        self.latest = {LOG_KEY: keras.ops.stack([*norms, flag])}
+
+    def add_logs(self, logs: dict) -> dict:
+        return {**logs, **(self.latest or {})}
 
     def wrap_optimizer(self, optimizer) -> None:
         if self.optimizer is optimizer:
             return
         self.unwrap_optimizer()
-        name = "stateless_apply" if backend_name() == "jax" else "apply"
-        original = getattr(optimizer, name)
-        stash = self
-
-        if name == "stateless_apply":
-
-            def intercept(optimizer_variables, grads, trainable_variables):
-                stash.latest = stash.norms(grads)
-                return original(optimizer_variables, grads, trainable_variables)
-
-        else:
-
-            def intercept(grads, trainable_variables=None):
-                grads = list(grads)
-                stash.latest = stash.norms(grads)
-                return original(grads, trainable_variables)
-
-        setattr(optimizer, name, intercept)
-        self.optimizer, self.original_apply = optimizer, (name, original)
+        self.optimizer, self.undo = optimizer, intercept_optimizer_gradients(optimizer, self.record)
 
     def unwrap_optimizer(self) -> None:
-        if self.optimizer is not None:
-            name, _ = self.original_apply
-            # the wrapper is an instance attribute: deleting it uncovers the class's method again
-            self.optimizer.__dict__.pop(name, None)
-        self.optimizer = self.original_apply = None
+        if self.undo is not None:
+            self.undo()
+        self.optimizer = self.undo = None
 
 
 def instrument(model: keras.Model) -> keras.Model:
@@ -110,37 +92,18 @@ def instrument(model: keras.Model) -> keras.Model:
     if is_instrumented(model):
         return model
     stash = _Stash(model)
-    original_step = model.train_step
-
-    if backend_name() == "jax":
-
-        def train_step(state, data):
-            stash.wrap_optimizer(model.optimizer)
-            logs, state = original_step(state, data)
-            return {**logs, **(stash.latest or {})}, state
-
-    else:
-
-        def train_step(data):
-            stash.wrap_optimizer(model.optimizer)
-            logs = original_step(data)
-            return {**logs, **(stash.latest or {})}
-
-    object.__setattr__(model, "train_step", train_step)
-    object.__setattr__(model, _ATTR, stash)
-    _reset_compiled_step(model)
+    step = wrap_train_step(model, lambda: stash.wrap_optimizer(model.optimizer), stash.add_logs)
+    step.labkit_stash = stash
     return model
 
 
 def uninstrument(model: keras.Model) -> keras.Model:
     """Undo :func:`instrument`: plain Keras training again. Returns the model."""
-    stash = getattr(model, _ATTR, None)
+    stash = _stash(model)
     if stash is None:
         return model
     stash.unwrap_optimizer()
-    model.__dict__.pop("train_step", None)
-    model.__dict__.pop(_ATTR, None)
-    _reset_compiled_step(model)
+    restore_train_step(model)
     return model
 
 
@@ -161,11 +124,9 @@ def decode(layers: list[str], logs: dict) -> tuple[dict[str, float], bool]:
 
 def is_instrumented(model: keras.Model) -> bool:
     """Whether :func:`instrument` is active on ``model``."""
-    return getattr(model, _ATTR, None) is not None
+    return _stash(model) is not None
 
 
-def _reset_compiled_step(model: keras.Model) -> None:
-    """Drop the cached compiled train function so the next ``fit`` traces the current step."""
-    model.train_function = None
-    if hasattr(model, "make_train_function"):
-        model.__dict__.pop("_jax_state_synced", None)
+def _stash(model: keras.Model) -> _Stash | None:
+    """The stash of an instrumented model: an attribute of the train step that replaced Keras's."""
+    return getattr(model.train_step, "labkit_stash", None)

@@ -1,18 +1,23 @@
 """Matplotlib figures for the course. Each function returns a ``Figure`` (shown when it is the
 last expression of a notebook cell; save it with ``fig.savefig("name.png")``).
 
-Functions take a monitor (anything with ``.history`` records, see :mod:`labkit.callbacks`) or a
-Keras ``History``; nothing here imports TensorFlow or changes global pyplot state.
+Functions take a monitor from :mod:`labkit.callbacks`, read through the same accessors users
+call (``steps``, ``layers``, ``values``, ``snapshot``), or a Keras ``History``; nothing here
+imports TensorFlow or changes global pyplot state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+if TYPE_CHECKING:  # only for type hints: importing the callbacks would import Keras
+    from labkit.callbacks.probe_monitor import ProbeMonitor
 
 __all__ = [
     "confusion_matrix",
@@ -20,19 +25,25 @@ __all__ = [
     "dropout_sweep",
     "gradient_norms",
     "gradient_profile",
+    "recorded_run",
     "training_curves",
     "update_ratios",
 ]
 
 
-def _records(monitor, key: str) -> list[dict]:
-    history = getattr(monitor, "history", monitor)
-    records = [r for r in history if key in r]
-    if not records:
+def _steps(monitor: ProbeMonitor, key: str) -> list[int]:
+    """The monitor's steps that hold ``key``, or an error saying which monitor to pass."""
+    if not callable(getattr(monitor, "steps", None)):
+        raise TypeError(
+            f"expected a monitor from labkit.callbacks, got {type(monitor).__name__}; pass e.g. "
+            "GradientMonitor(probe=(x_train[:256], y_train[:256])) after model.fit(...)"
+        )
+    steps = monitor.steps(key)
+    if not steps:
         raise ValueError(
             f"no {key!r} records to plot: pass a monitor that was used in model.fit(...)"
         )
-    return records
+    return steps
 
 
 def _depth_colours(n: int) -> list:
@@ -97,17 +108,16 @@ def _step_axis(ax, steps: Sequence[int]) -> None:
     ax.set_xlabel("training step")
 
 
-def gradient_norms(monitor, title: str | None = None) -> Figure:
+def gradient_norms(monitor: ProbeMonitor, title: str | None = None) -> Figure:
     """Gradient norm of every layer over training steps, log scale, coloured input→output.
 
     Example
     -------
     >>> fig = gradient_norms(monitor)  # doctest: +SKIP
     """
-    records = _records(monitor, "norms")
-    layers = list(records[0]["norms"])
-    steps = [r["step"] for r in records]
-    grid = np.array([[r["norms"].get(layer, np.nan) for r in records] for layer in layers])
+    steps = _steps(monitor, "norms")
+    layers = monitor.layers("norms")
+    grid = np.array([monitor.values(layer, "norms") for layer in layers])
     bounds = _log_bounds(grid)
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
@@ -130,7 +140,9 @@ def gradient_norms(monitor, title: str | None = None) -> Figure:
 
 
 def gradient_profile(
-    monitors, steps: Sequence[int] | None = None, title: str | None = None
+    monitors: ProbeMonitor | Mapping[str, ProbeMonitor],
+    steps: Sequence[int] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Gradient norm against layer depth at chosen steps: vanishing/exploding at a glance.
 
@@ -154,21 +166,20 @@ def gradient_profile(
     colours = colormaps["tab10"].colors
     chosen = []
     for label, monitor in monitors.items():
-        records = _records(monitor, "norms")
-        available = [r["step"] for r in records]
+        available = _steps(monitor, "norms")
         wanted = steps if steps is not None else sorted({available[0], available[-1]})
-        picked = [min(records, key=lambda r, s=s: abs(r["step"] - s)) for s in wanted]
-        chosen.append((label, picked))
-    bounds = _log_bounds([v for _, picked in chosen for r in picked for v in r["norms"].values()])
+        nearest = [min(available, key=lambda a, s=s: abs(a - s)) for s in wanted]
+        chosen.append((label, [(step, monitor.snapshot(step, "norms")) for step in nearest]))
+    bounds = _log_bounds([v for _, picked in chosen for _, norms in picked for v in norms.values()])
     zero = bad = False
     for m_index, (label, picked) in enumerate(chosen):
-        for s_index, record in enumerate(picked):
-            layers = list(record["norms"])
-            name = f"{label}, step {record['step']}" if label else f"step {record['step']}"
+        for s_index, (step, norms) in enumerate(picked):
+            layers = list(norms)
+            name = f"{label}, step {step}" if label else f"step {step}"
             z, b = _log_line(
                 ax,
                 range(1, len(layers) + 1),
-                list(record["norms"].values()),
+                list(norms.values()),
                 bounds,
                 marker="o",
                 linestyle=styles[s_index % len(styles)],
@@ -186,25 +197,25 @@ def gradient_profile(
     return fig
 
 
-def dead_relu_heatmap(monitor, title: str | None = None) -> Figure:
+def dead_relu_heatmap(monitor: ProbeMonitor, title: str | None = None) -> Figure:
     """Dead fraction of each ReLU layer (rows) at each record (columns), 0 = none dead.
 
     Example
     -------
     >>> fig = dead_relu_heatmap(dead_monitor)  # doctest: +SKIP
     """
-    records = _records(monitor, "dead_fraction")
-    layers = list(records[0]["dead_fraction"])
-    grid = np.array([[r["dead_fraction"].get(layer, np.nan) for r in records] for layer in layers])
+    steps = _steps(monitor, "dead_fraction")
+    layers = monitor.layers("dead_fraction")
+    grid = np.array([monitor.values(layer, "dead_fraction") for layer in layers])
     fig = Figure(
-        figsize=(max(5, 0.45 * len(records) + 2.5), 0.5 * len(layers) + 2), layout="constrained"
+        figsize=(max(5, 0.45 * len(steps) + 2.5), 0.5 * len(layers) + 2), layout="constrained"
     )
     ax = fig.add_subplot()
     image = ax.imshow(grid, vmin=0, vmax=1, cmap="magma_r", aspect="auto", interpolation="nearest")
     ax.set_yticks(range(len(layers)), layers)
-    ax.set_xticks(range(len(records)), [str(r["step"]) for r in records], rotation=90)
+    ax.set_xticks(range(len(steps)), [str(step) for step in steps], rotation=90)
     for (i, j), value in np.ndenumerate(grid):
-        if np.isfinite(value) and len(records) <= 16:
+        if np.isfinite(value) and len(steps) <= 16:
             ax.text(
                 j,
                 i,
@@ -332,7 +343,7 @@ def confusion_matrix(
     return fig
 
 
-def update_ratios(monitor, title: str | None = None, healthy: float = -3.0) -> Figure:
+def update_ratios(monitor: ProbeMonitor, title: str | None = None, healthy: float = -3.0) -> Figure:
     """log10 update-to-weight ratio of every layer over training, with the healthy level marked.
 
     A well-tuned learning rate changes each layer's weights by about a thousandth of their
@@ -343,13 +354,12 @@ def update_ratios(monitor, title: str | None = None, healthy: float = -3.0) -> F
     -------
     >>> fig = update_ratios(grad_monitor)  # doctest: +SKIP
     """
-    records = _records(monitor, "update_ratio")
-    layers = list(records[0]["update_ratio"])
-    steps = [r["step"] for r in records]
+    steps = _steps(monitor, "update_ratio")
+    layers = monitor.layers("update_ratio")
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
     for layer, colour in zip(layers, _depth_colours(len(layers))):
-        values = np.array([r["update_ratio"].get(layer, np.nan) for r in records], dtype=float)
+        values = monitor.values(layer, "update_ratio")
         ax.plot(
             steps,
             np.where(np.isfinite(values), values, np.nan),
@@ -375,4 +385,85 @@ def update_ratios(monitor, title: str | None = None, healthy: float = -3.0) -> F
     ax.legend(
         title="layer (input → output)", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)
     )
+    return fig
+
+
+def recorded_run(run) -> Figure:
+    """Four panels of one recorded run: losses (with the trivial baseline), gradient norms,
+    update-to-weight ratios and dead ReLU fractions, each over training.
+
+    ``run`` is a :class:`labkit.exercises.diagnosis.RecordedRun` (``run.plot()`` calls this).
+
+    Example
+    -------
+    >>> fig = recorded_run(ex.q4.recorded()["A"])  # doctest: +SKIP
+    """
+    fig = Figure(figsize=(11, 6.4), layout="constrained")
+    (loss_ax, norm_ax), (ratio_ax, dead_ax) = fig.subplots(2, 2)
+    epochs = np.arange(1, len(run.history["loss"]) + 1)
+    for key, label in (("loss", "train"), ("val_loss", "validation")):
+        values = np.asarray(run.history.get(key, []), dtype=float)
+        if values.size:
+            loss_ax.plot(
+                epochs, np.where(np.isfinite(values), values, np.nan), "o-", ms=3, label=label
+            )
+    baseline = run.clues.get("baseline_loss")
+    if baseline is not None:
+        loss_ax.axhline(
+            baseline, color="grey", linestyle="--", linewidth=1, label="trivial baseline"
+        )
+    loss_ax.set_yscale("log")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("loss (log scale; gaps = inf/NaN)")
+    loss_ax.set_title("Loss")
+    loss_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    loss_ax.legend(fontsize="small")
+
+    steps = _steps(run.grads, "norms")
+    layers = run.grads.layers("norms")
+    grid = np.array([run.grads.values(layer, "norms") for layer in layers])
+    bounds = _log_bounds(grid)
+    norm_ax.set_yscale("log")
+    zero = bad = False
+    for values, layer, colour in zip(grid, layers, _depth_colours(len(layers))):
+        z, b = _log_line(
+            norm_ax, steps, values, bounds, marker="o", markersize=3, color=colour, label=layer
+        )
+        zero, bad = zero or z, bad or b
+    _mark_bounds(norm_ax, bounds, zero, bad)
+    _step_axis(norm_ax, steps)
+    norm_ax.set_ylabel("gradient L2 norm (log)")
+    norm_ax.set_title("Gradient norm per layer")
+    norm_ax.legend(fontsize="x-small", title="input → output", title_fontsize="x-small")
+
+    ratio_steps = run.grads.steps("update_ratio")
+    for layer, colour in zip(run.grads.layers("update_ratio"), _depth_colours(len(layers))):
+        values = run.grads.values(layer, "update_ratio")
+        ratio_ax.plot(
+            ratio_steps, np.where(np.isfinite(values), values, np.nan), "o-", ms=3, color=colour
+        )
+    ratio_ax.axhline(-3, color="black", linestyle="--", linewidth=1)
+    ratio_ax.axhspan(-4, -2, color="tab:green", alpha=0.08)
+    if ratio_steps:
+        _step_axis(ratio_ax, ratio_steps)
+    ratio_ax.set_ylabel("log10( std(Δw) / std(w) )")
+    ratio_ax.set_title("Update-to-weight ratio (healthy ≈ −3, shaded ±1)")
+
+    dead_steps = run.dead.steps()
+    if dead_steps:
+        dead_layers = run.dead.layers()
+        for layer, colour in zip(dead_layers, _depth_colours(len(dead_layers))):
+            dead_ax.plot(dead_steps, run.dead.values(layer), "o-", ms=3, color=colour, label=layer)
+        _step_axis(dead_ax, dead_steps)
+        dead_ax.legend(fontsize="x-small")
+    else:
+        dead_ax.text(
+            0.5, 0.5, "no ReLU layers", ha="center", va="center", transform=dead_ax.transAxes
+        )
+    dead_ax.set_ylim(-0.03, 1.03)
+    dead_ax.set_ylabel("dead fraction")
+    dead_ax.set_title("Dead ReLU units per layer")
+    for ax in (loss_ax, norm_ax, ratio_ax, dead_ax):
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(f"Run {run.id}: {run.description}")
     return fig

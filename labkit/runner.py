@@ -18,7 +18,6 @@ Example
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 import time
@@ -26,19 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from labkit._setup import KERNEL_ENV
+from labkit.executor import CellTimedOut, ExecutionError, code_cells, execute
 
 __all__ = ["LessonNotFound", "RunResult", "lessons_dir", "resolve", "run_notebook", "summary_table"]
 
 DEFAULT_TIMEOUT = 600
 LINE_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 _BAR_WIDTH = 24
-# The plain-text form of a CheckResult: "✓ q1 correct (1/1): message".
-_CHECK_LINE = re.compile(
-    r"^[✓✗…!] (?P<id>\S+) (?P<status>correct|incorrect|not attempted|error) "
-    r"\((?P<points>[\d.]+)/(?P<max>[\d.]+)\)",
-    re.MULTILINE,
-)
 
 
 class LessonNotFound(ValueError):
@@ -173,26 +166,38 @@ class _Progress:
 def exercise_statuses(nb) -> tuple[dict[str, str], tuple[float, float]]:
     """Exercise id → status of its last check, and (points, max points), from cell outputs.
 
+    Reads the data every displayed :class:`~labkit.exercises.core.CheckResult` carries under
+    :data:`~labkit.exercises.core.MIME_TYPE`; nothing parses display text.
+
     Example
     -------
     >>> import nbformat
+    >>> from labkit.exercises.core import CheckResult
+    >>> result = CheckResult("q1", "correct", "Yes.", 2, 2)
     >>> out = nbformat.v4.new_output(
-    ...     "execute_result", {"text/plain": "✓ q1 correct (2/2): Yes."}, execution_count=1
+    ...     "execute_result", result._repr_mimebundle_(), execution_count=1
     ... )
     >>> cell = nbformat.v4.new_code_cell("q1.check(x)", outputs=[out])
     >>> exercise_statuses(nbformat.v4.new_notebook(cells=[cell]))
     ({'q1': 'correct'}, (2.0, 2.0))
     """
-    found: dict[str, tuple[str, float, float]] = {}
+    from labkit.exercises.core import MIME_TYPE, CheckResult
+
+    found: dict[str, CheckResult] = {}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("text/plain", "") or output.get("text", "")
-            for m in _CHECK_LINE.finditer("".join(text)):
-                found[m["id"]] = (m["status"], float(m["points"]), float(m["max"]))
-    statuses = {k: v[0] for k, v in found.items()}
-    points = (sum(v[1] for v in found.values()), sum(v[2] for v in found.values()))
+            data = output.get("data", {}).get(MIME_TYPE)
+            if data is None:
+                continue
+            try:
+                result = CheckResult.from_dict(data)
+            except (KeyError, TypeError, ValueError):
+                continue  # not a check result we wrote: ignore it
+            found[result.exercise] = result
+    statuses = {k: r.status.replace("_", " ") for k, r in found.items()}
+    points = (sum(r.points for r in found.values()), sum(r.max_points for r in found.values()))
     return statuses, points
 
 
@@ -218,58 +223,23 @@ def run_notebook(
     True
     """
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    stream = stream or sys.stderr
     nb = nbformat.read(path, as_version=4)
-    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
-    progress = _Progress(path.stem, len(code_cells), stream)
-    current = {"index": -1}
-
-    def on_cell_start(cell, cell_index):
-        current["index"] = cell_index
-
-    def on_cell_executed(cell, cell_index, execute_reply):
-        if cell_index in code_cells:
-            progress.advance()
-
-    os.environ.update(KERNEL_ENV)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport warnings on stderr
-        resources={"metadata": {"path": str(_working_dir(path))}},
-        on_cell_start=on_cell_start,
-        on_cell_executed=on_cell_executed,
-    )
+    total = len(code_cells(nb))
+    progress = _Progress(path.stem, total, stream or sys.stderr)
     error = None
     start = time.monotonic()
     try:
-        client.execute()
-    except CellExecutionError as exc:
-        error = f"{exc.ename}: {exc.evalue}"
-    except CellTimeoutError:
-        error = f"TimeoutError: the cell ran longer than {timeout} s (raise it with --timeout)"
-    except DeadKernelError as exc:
-        error = f"the kernel died ({exc}); the cell may use too much memory"
+        execute(nb, cwd=_working_dir(path), timeout=timeout, on_cell=lambda _: progress.advance())
+    except CellTimedOut as exc:
+        error = f"{exc} (allow more with --timeout)"
+    except ExecutionError as exc:
+        error = str(exc)
     finally:
         progress.close()
     seconds = time.monotonic() - start
-    if error is not None:
-        error = _describe_cell(nb, current["index"], code_cells) + error
     statuses, points = exercise_statuses(nb)
-    return RunResult(path, seconds, len(code_cells), statuses, points, error)
-
-
-def _describe_cell(nb, index: int, code_cells: list[int]) -> str:
-    if index < 0:
-        return "before the first cell: "
-    cell = nb.cells[index]
-    first = next((line for line in cell.source.splitlines() if line.strip()), "")
-    number = code_cells.index(index) + 1 if index in code_cells else index + 1
-    return f"code cell {number} (notebook cell {index + 1}: {first.strip()[:60]!r}) failed: "
+    return RunResult(path, seconds, total, statuses, points, error)
 
 
 def summary_table(results: list[RunResult]) -> str:

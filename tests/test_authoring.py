@@ -5,6 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labkit import authoring
 from labkit.authoring import (
     MarkerError,
     execute,
@@ -12,8 +13,11 @@ from labkit.authoring import (
     lesson_sources,
     out_of_sync,
     render,
+    solution_blocks,
+    stamp_constants,
     strip_solutions,
 )
+from labkit.exercises import lesson_for
 
 SOURCE = """# %% [markdown]
 # # Lesson 99 — Demo
@@ -23,40 +27,44 @@ import numpy as np
 
 # %%
 def double(x):
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q1
     y = 2 * x
     return y
     # END SOLUTION
 
 
-ratio = 1 / 4  # SOLUTION
+# %%
+ratio = 1 / 4  # SOLUTION q2
 print(round(float(np.sum(np.arange(4))), 2), double(2), ratio)
 """
 
 
 def test_block_and_one_line_markers():
-    code = SOURCE.split("# %%\n")[-1]
-    student = strip_solutions(code)
+    code = "\n".join(SOURCE.split("# %%\n")[-2:])
+    student = strip_solutions(code.replace("q2", "q1"))
     assert "    ...  # YOUR CODE HERE" in student
     assert "ratio = ...  # YOUR CODE HERE" in student
     assert "2 * x" not in student and "1 / 4" not in student
-    solution = keep_solutions(code)
+    solution = keep_solutions(code.replace("q2", "q1"))
     assert "return y" in solution and "ratio = 1 / 4" in solution
     assert "SOLUTION" not in solution
 
 
 def test_return_one_liner_and_indexing_targets():
-    assert strip_solutions("    return a + b  # SOLUTION") == "    return ...  # YOUR CODE HERE"
-    assert strip_solutions('d["k"] = 3  # SOLUTION') == 'd["k"] = ...  # YOUR CODE HERE'
+    assert strip_solutions("    return a + b  # SOLUTION q1") == "    return ...  # YOUR CODE HERE"
+    assert strip_solutions('d["k"] = 3  # SOLUTION q1') == 'd["k"] = ...  # YOUR CODE HERE'
 
 
 @pytest.mark.parametrize(
     "code, words",
     [
-        ("# BEGIN SOLUTION\nx = 1\n# BEGIN SOLUTION\n# END SOLUTION", "line 3"),
-        ("x = 1\n# BEGIN SOLUTION\nx = 2", "line 2: '# BEGIN SOLUTION' is never closed"),
+        ("# BEGIN SOLUTION q1\nx = 1\n# BEGIN SOLUTION q1\n# END SOLUTION", "line 3"),
+        ("x = 1\n# BEGIN SOLUTION q1\nx = 2", "line 2: '# BEGIN SOLUTION' is never closed"),
         ("x = 1\n# END SOLUTION", "line 2: '# END SOLUTION' without a BEGIN"),
-        ("print(1)  # SOLUTION", "line 1: '# SOLUTION' must end a line"),
+        ("print(1)  # SOLUTION q1", "line 1: '# SOLUTION' must end a line"),
+        ("x = 1  # SOLUTION", "line 1: '# SOLUTION' must name its exercise, e.g. '# SOLUTION q2'"),
+        ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "line 1: '# BEGIN SOLUTION' must name"),
+        ("x = 1  # SOLUTION q1\ny = 2  # SOLUTION q2", "one cell holds the solutions of q1, q2"),
     ],
 )
 def test_bad_markers_name_the_line(code, words):
@@ -107,12 +115,14 @@ def test_notebooks_are_in_sync_with_their_source(source: Path):
 
 def test_out_of_sync_is_detected(tmp_path, monkeypatch):
     import labkit.authoring as authoring
+    from labkit.exercises import core
 
     source = tmp_path / "source" / "99_demo.py"
     source.parent.mkdir()
     source.write_text(SOURCE)
     monkeypatch.setattr(authoring, "LESSONS_DIR", tmp_path)
     monkeypatch.setattr(authoring, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(core, "SOLUTIONS_DIR", tmp_path / "extracted")
     (tmp_path / "pyproject.toml").write_text(
         '[project.urls]\nRepository = "https://github.com/me/course"\n[project]\nname = "x"\n'
     )
@@ -121,7 +131,75 @@ def test_out_of_sync_is_detected(tmp_path, monkeypatch):
         path = authoring.notebook_path("99_demo", variant)
         path.parent.mkdir(exist_ok=True)
         nbformat.write(render(source, variant), path)
+    assert [p for p in out_of_sync(source) if "extracted/99_demo.json" in p]
+    authoring.write_solutions(source)
     assert out_of_sync(source) == []
     source.write_text(SOURCE.replace("1 / 4", "1 / 5"))
     problems = out_of_sync(source)
-    assert len(problems) == 1 and "solutions/99_demo.ipynb" in problems[0]
+    assert len(problems) == 2, problems
+    assert "solutions/99_demo.ipynb" in problems[0] and "extracted/99_demo.json" in problems[1]
+
+
+# --- one source: solutions and the check's numbers come from the lesson and its exercises -------
+LESSON_02 = authoring.SOURCE_DIR / "02_vanishing_gradients.py"
+
+
+def test_every_lessons_solutions_are_its_marked_cells():
+    for source in lesson_sources():
+        blocks = solution_blocks(source)
+        lesson = lesson_for(source.stem)
+        assert sorted(blocks) == sorted(e.id for e in lesson)
+        for exercise in lesson:
+            assert exercise.solution().code == blocks[exercise.id]
+
+
+def test_an_edited_solution_block_is_what_the_exercise_shows_after_a_rebuild(tmp_path, monkeypatch):
+    from labkit.exercises import core
+
+    source = tmp_path / LESSON_02.name
+    text = LESSON_02.read_text()
+    assert "bound = 0.25**12  # SOLUTION q3" in text
+    source.write_text(text.replace("bound = 0.25**12  #", "bound = 0.25 ** (6 + 6)  #"))
+    monkeypatch.setattr(authoring, "LESSONS_DIR", tmp_path / "lessons")
+    monkeypatch.setattr(authoring, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(core, "SOLUTIONS_DIR", tmp_path / "extracted")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project.urls]\nRepository = "https://github.com/me/course"\n[project]\nname = "x"\n'
+    )
+    built = authoring.build_lesson(source, run=False)
+    assert tmp_path / "extracted" / "02_vanishing_gradients.json" in built.paths
+    q3 = lesson_for("02_vanishing_gradients")["q3"]
+    assert q3.solution().code == "bound = 0.25 ** (6 + 6)"
+    student = nbformat.read(authoring.notebook_path(source.stem, "student"), as_version=4)
+    assert any(c.source == "bound = ...  # YOUR CODE HERE" for c in student.cells)
+
+
+def test_markers_must_name_the_lessons_exercises(tmp_path):
+    text = LESSON_02.read_text()
+    unknown = tmp_path / LESSON_02.name
+    unknown.write_text(text.replace("# SOLUTION q3", "# SOLUTION q9"))
+    with pytest.raises(MarkerError, match="name q9, which 02_vanishing_gradients"):
+        solution_blocks(unknown)
+    with pytest.raises(MarkerError, match="no solution cell for q3"):
+        unknown.write_text(text.replace("bound = 0.25**12  # SOLUTION q3", "bound = 0.25**12"))
+        solution_blocks(unknown)
+
+
+def test_the_prose_states_the_checks_own_numbers(monkeypatch):
+    q2 = lesson_for("02_vanishing_gradients")["q2"]
+    assert "{{q2.epochs}}" in LESSON_02.read_text()
+
+    def exercise_text() -> str:
+        cells = render(LESSON_02, "student").cells
+        return next(c.source for c in cells if "Exercise 2" in c.source)
+
+    assert f"trains it for {q2.constants['epochs']} short epochs" in exercise_text()
+    monkeypatch.setitem(q2.constants, "epochs", 99)
+    assert "trains it for 99 short epochs" in exercise_text()
+
+
+def test_a_stamp_that_names_no_constant_is_an_error():
+    with pytest.raises(MarkerError, match=r"\{\{q2.epoch\}\} names no constant.*epochs"):
+        stamp_constants("for {{q2.epoch}} epochs", "02_vanishing_gradients", "demo.py, cell 4")
+    with pytest.raises(MarkerError, match="declares: none"):
+        stamp_constants("{{q2.epochs}}", "99_demo")

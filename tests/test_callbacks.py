@@ -99,7 +99,7 @@ def test_deep_sigmoid_vanishes_at_the_lowest_layer(sigmoid_run):
     assert [f.layer for f in vanishing] == ["hidden_1"]
     assert vanishing[0].step == 0
     assert "ReLU" in vanishing[0].message and "He initialization" in vanishing[0].message
-    norms = monitor.history[0]["norms"]
+    norms = monitor.at(0)
     assert norms["hidden_1"] < 1e-3 * max(norms.values())
 
 
@@ -107,8 +107,8 @@ def test_he_relu_is_healthy(relu_run):
     _, grads, dead, *_ = relu_run
     assert grads.findings == []
     assert dead.findings == []
-    for record in grads.history:
-        values = list(record["norms"].values())
+    for step in grads.steps():
+        values = list(grads.snapshot(step).values())
         assert all(math.isfinite(v) and v > 0 for v in values)
         assert values[0] > 1e-3 * max(values)
 
@@ -137,8 +137,6 @@ def test_epoch_values_land_in_history_and_csv_logger(relu_run):
     model, grads, dead, history, csv_path, _ = relu_run
     layers = _layer_names(model)
     relu_names = [n for n in layers if n != "output"]
-    epoch_end = {r["step"]: r for r in grads.history}
-    dead_end = {r["step"]: r for r in dead.history}
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 3
@@ -146,20 +144,75 @@ def test_epoch_values_land_in_history_and_csv_logger(relu_run):
         step = STEPS_PER_EPOCH * (epoch + 1)
         for layer in layers:
             value = history.history[f"grad_norm/{layer}"][epoch]
-            assert value == epoch_end[step]["norms"][layer]
+            assert value == grads.snapshot(step)[layer]
             assert float(rows[epoch][f"grad_norm/{layer}"]) == pytest.approx(value, rel=1e-6)
         for layer in relu_names:
             value = history.history[f"dead_relu/{layer}"][epoch]
-            assert value == dead_end[step]["dead_fraction"][layer]
+            assert value == dead.snapshot(step)[layer]
             assert float(rows[epoch][f"dead_relu/{layer}"]) == pytest.approx(value)
+
+
+# --- reading the records -------------------------------------------------------------------------
+def test_accessors_read_the_history_records(relu_run):
+    model, grads, dead, history, *_ = relu_run
+    layers = _layer_names(model)
+    assert set(grads.history[0]) == {"step", "epoch", "norms"}  # the raw format stays public
+    assert set(grads.history[1]) == {"step", "epoch", "norms", "update_ratio"}
+    assert grads.layers() == layers
+    assert dead.layers() == layers[:-1]  # every hidden layer is a ReLU layer, the output is not
+    for monitor in (grads, dead):
+        for layer in monitor.layers():
+            series = monitor.values(layer)
+            assert series.shape == (len(monitor.steps()),)
+            for index, step in enumerate(monitor.steps()):
+                assert series[index] == monitor.at(index)[layer] == monitor.snapshot(step)[layer]
+    epoch_ends = [grads.steps().index(STEPS_PER_EPOCH * e) for e in (1, 2, 3)]
+    for layer in layers:
+        assert list(grads.values(layer)[epoch_ends]) == history.history[f"grad_norm/{layer}"]
+
+
+def test_accessors_read_another_record_entry(relu_run):
+    _, grads, dead, history, *_ = relu_run
+    assert grads.steps("update_ratio") == grads.steps()[1:]  # no update before step 0
+    assert grads.layers("update_ratio") == grads.layers()
+    for layer in grads.layers():
+        ratios = grads.values(layer, key="update_ratio")
+        assert ratios.shape == (len(grads.steps()) - 1,)
+        assert np.all((-6 < ratios) & (ratios < 0))
+        assert not np.array_equal(ratios, grads.values(layer)[1:])
+        last = grads.snapshot(STEPS_PER_EPOCH * 3, key="update_ratio")[layer]
+        assert ratios[-1] == last == history.history[f"update_ratio/{layer}"][-1]
+    assert grads.at(0, key="update_ratio") == grads.snapshot(1, key="update_ratio")
+    assert dead.steps("update_ratio") == [] and dead.layers("update_ratio") == []
+
+
+def test_accessors_say_what_was_recorded(relu_run):
+    _, grads, *_ = relu_run
+    with pytest.raises(ValueError, match=r"no layer 'hidden_9' in the 'norms' records; measured"):
+        grads.values("hidden_9")
+    with pytest.raises(ValueError, match=r"step 3: the 8 'norms' records run from step 0 to 48"):
+        grads.snapshot(3)
+    with pytest.raises(IndexError, match="no record 8: the 8 'norms' records"):
+        grads.at(8)
+    assert grads.at(-8) == grads.snapshot(0)
+    changed = grads.at(0)
+    changed["hidden_1"] = -1.0
+    assert grads.at(0)["hidden_1"] > 0  # at() hands out a copy: history is unchanged
+
+
+def test_accessors_before_fit():
+    monitor = GradientMonitor(probe=(np.ones((2, FEATURES)), np.ones((2, 1))))
+    assert monitor.steps() == [] and monitor.layers() == []
+    with pytest.raises(IndexError, match=r"no 'norms' records yet; pass it to model.fit\(...\)"):
+        monitor.at(-1)
+    with pytest.raises(ValueError, match="no record at step 0: the monitor holds no 'norms'"):
+        monitor.snapshot(0)
 
 
 def test_last_record_equals_a_direct_measurement(relu_run):
     model, grads, dead, _, _, x = relu_run
-    assert grads.history[-1]["norms"] == pytest.approx(
-        layer_gradient_norms(model, grads.x, grads.y), rel=1e-6
-    )
-    assert dead.history[-1]["dead_fraction"] == dead_relu_fraction(model, x[:256])
+    assert grads.at(-1) == pytest.approx(layer_gradient_norms(model, grads.x, grads.y), rel=1e-6)
+    assert dead.at(-1) == dead_relu_fraction(model, x[:256])
 
 
 def test_a_finding_is_printed_once(capsys):
@@ -176,7 +229,9 @@ def test_a_finding_is_printed_once(capsys):
 
 
 def _ratios(monitor: GradientMonitor) -> list[float]:
-    return [list(r["norms"].values())[0] / max(r["norms"].values()) for r in monitor.history]
+    lowest = monitor.values(monitor.layers()[0])
+    largest = np.max([monitor.values(layer) for layer in monitor.layers()], axis=0)
+    return list(lowest / largest)
 
 
 # --- exploding -----------------------------------------------------------------------------------
@@ -248,12 +303,10 @@ def test_small_convnet_with_both_monitors():
     grads = GradientMonitor(probe=(x[:64], y[:64]), verbose=0)
     dead = DeadReLUMonitor(probe=x[:64], verbose=0)
     history = model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[grads, dead])
-    assert list(grads.history[-1]["norms"]) == ["conv_1", "conv_2", "dense", "output"]
-    assert list(dead.history[-1]["dead_fraction"]) == ["conv_1", "conv_2", "dense"]
-    assert grads.history[-1]["norms"] == pytest.approx(
-        layer_gradient_norms(model, x[:64], y[:64]), rel=1e-6
-    )
-    assert dead.history[-1]["dead_fraction"] == dead_relu_fraction(model, x[:64])
+    assert grads.layers() == ["conv_1", "conv_2", "dense", "output"]
+    assert dead.layers() == ["conv_1", "conv_2", "dense"]
+    assert grads.at(-1) == pytest.approx(layer_gradient_norms(model, x[:64], y[:64]), rel=1e-6)
+    assert dead.at(-1) == dead_relu_fraction(model, x[:64])
     assert len(history.history["grad_norm/conv_1"]) == 2
 
 
@@ -271,8 +324,8 @@ def test_functional_residual_with_batch_norm():
     grads = GradientMonitor(probe=(x[:128], y[:128]), verbose=0)
     dead = DeadReLUMonitor(probe=x[:128], verbose=0)
     history = model.fit(x, y, epochs=2, batch_size=BATCH, verbose=0, callbacks=[grads, dead])
-    assert list(grads.history[0]["norms"]) == ["stem", "branch", "bn", "output"]
-    assert list(dead.history[0]["dead_fraction"]) == ["stem", "branch_relu"]
+    assert grads.layers() == ["stem", "branch", "bn", "output"]
+    assert dead.layers() == ["stem", "branch_relu"]
     assert "grad_norm/bn" in history.history and "dead_relu/branch_relu" in history.history
 
 
@@ -294,7 +347,7 @@ def test_subclassed_model_gradients_work_dead_relu_is_disabled():
     dead = DeadReLUMonitor(probe=x[:64], verbose=0)
     with pytest.warns(UserWarning, match="DeadReLUMonitor is off: TinySubclassed is a subclassed"):
         history = model.fit(x, y, epochs=2, batch_size=BATCH, verbose=0, callbacks=[grads, dead])
-    assert list(grads.history[-1]["norms"]) == ["hidden", "out"]
+    assert grads.layers() == ["hidden", "out"]
     assert len(history.history["grad_norm/hidden"]) == 2
     assert dead.history == []
 
@@ -319,7 +372,7 @@ def test_records_change_nothing():
         monitor.set_model(model)
         monitor.record()
         monitor.record()
-    assert grads.history[0]["norms"] == grads.history[1]["norms"]
+    assert grads.at(0) == grads.at(1)
     for v in variables:
         np.testing.assert_array_equal(v.numpy(), before[v.path], err_msg=v.path)
 

@@ -1,10 +1,15 @@
 """The checker framework: statuses, messages, and the collect/grade split the grader relies on."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
 
+from labkit import authoring
+from labkit.exercises import LESSON_MODULES, core, lesson_for
 from labkit.exercises.core import (
+    MIME_TYPE,
     NOT_ATTEMPTED,
     CallFailed,
     CheckResult,
@@ -27,9 +32,7 @@ def _value_exercise():
     return ValueExercise(
         id="q1",
         answer="ratio",
-        prompt="The ratio.",
         hints=HINTS,
-        solution_source="ratio = 0.25",
         check_fn=lambda v: expect_close(v, 0.25, "ratio", hint="Divide the first by the last."),
         points=2,
     )
@@ -48,24 +51,23 @@ def _double_exercise(budget=5.0):
     return FunctionExercise(
         id="q2",
         answer="double",
-        prompt="Double x.",
         hints=HINTS,
-        solution_source="def double(x):\n    return 2 * x",
         check_fn=check,
         make_inputs=lambda: cases,
         time_budget=budget,
     )
 
 
-def test_value_exercise_statuses_and_truthiness():
+def test_value_exercise_statuses_and_truthiness(assert_status):
     q = _value_exercise()
     right = q.check(0.25)
     assert right.status == "correct" and bool(right) and right.points == 2
     wrong = q.check(0.5)
     assert wrong.status == "incorrect" and not wrong and wrong.points == 0
     assert "Divide the first by the last" in wrong.message
-    assert q.check(...).status == "not_attempted"
-    assert "not attempted" in str(q.check(...)).lower() or "Not attempted" in q.check(...).message
+    untouched = q.check(...)
+    assert_status(untouched, "not_attempted", "not attempted", "ex.q1.hint()")
+    assert not untouched and untouched.points == 0
 
 
 @pytest.mark.parametrize(
@@ -112,16 +114,14 @@ def test_a_bug_in_a_check_is_an_error_not_a_traceback():
     assert result.status == "error" and "ZeroDivisionError" in result.message
 
 
-def test_function_exercise_correct_wrong_raising_and_placeholder():
+def test_function_exercise_correct_wrong_raising_and_placeholder(placeholder, assert_status):
     q = _double_exercise()
     assert q.check(lambda x: x * 2).status == "correct"
     assert q.check(lambda x: x + x).status == "correct"  # written differently, same behaviour
     wrong = q.check(lambda x: x**2)
     assert wrong.status == "incorrect" and "2 * x" in wrong.message
 
-    def placeholder(x): ...
-
-    assert q.check(placeholder).status == "not_attempted"
+    assert_status(q.check(placeholder), "not_attempted", "returns None", "ex.q2.hint()")
     raised = q.check(lambda x: x.nope)
     assert raised.status == "incorrect" and "AttributeError" in raised.message
     shape = q.check(lambda x: np.ravel(2 * x))
@@ -162,9 +162,7 @@ def _model_exercise():
     return ModelExercise(
         id="q3",
         answer="build_model",
-        prompt="Build a model.",
         hints=HINTS,
-        solution_source="def build_model(): ...",
         check_fn=check,
     )
 
@@ -200,13 +198,72 @@ def test_model_exercise_round_trips_through_keras_file():
     assert "keras.Model" in q.check(lambda: "a model").message
 
 
-def test_hints_increase_and_solution_shows_code():
+def test_hints_increase():
     q = _value_exercise()
-    assert str(q.hint()).startswith("Hint 1 of 2") and "q1.hint(2)" in str(q.hint())
+    assert str(q.hint()).startswith("Hint 1 of 2") and "ex.q1.hint(2)" in str(q.hint())
     assert HINTS[1] in str(q.hint(2)) and HINTS[1] in str(q.hint(99))
-    assert "ratio = 0.25" in str(q.solution())
+    assert "ex.q1.hint(2)" in str(q.hint(0))
     with pytest.raises(ValueError, match="two hints"):
-        ValueExercise("q9", "x", "p", ["only one"], "x = 1", check_fn=lambda v: None)
+        ValueExercise("q9", "x", ["only one"], check_fn=lambda v: None)
+
+
+# --- solutions: the lesson's own cells, read from the build's package data ----------------------
+def test_solution_shows_the_extracted_cell(tmp_path, monkeypatch):
+    q1, q2 = _value_exercise(), _double_exercise()
+    Lesson("00_demo", [q1, q2])
+    (tmp_path / "00_demo.json").write_text(json.dumps({"q1": "ratio = 1 / 4"}))
+    monkeypatch.setattr(core, "SOLUTIONS_DIR", tmp_path)
+    shown = q1.solution()
+    assert shown.code == "ratio = 1 / 4"
+    assert str(shown) == "Solution to q1:\nratio = 1 / 4"
+    assert "<pre>ratio = 1 / 4</pre>" in shown._repr_html_()
+    assert "marks no solution for q2" in q2.solution().code
+
+
+def test_solution_source_reads_a_given_directory(tmp_path):
+    (tmp_path / "00_demo.json").write_text(json.dumps({"q2": "def double(x):\n    return 2 * x"}))
+    code = core.solution_source("00_demo", "q2", directory=tmp_path)
+    assert code == "def double(x):\n    return 2 * x"
+    assert "make lessons" in core.solution_source("00_missing", "q2", directory=tmp_path)
+    (tmp_path / "00_broken.json").write_text("{not json")
+    assert "make lessons" in core.solution_source("00_broken", "q2", directory=tmp_path)
+
+
+@pytest.mark.parametrize("name", list(LESSON_MODULES))
+def test_every_solution_is_the_lessons_marked_cell(name):
+    blocks = authoring.solution_blocks(authoring.SOURCE_DIR / f"{name}.py")
+    lesson = lesson_for(name)
+    assert sorted(blocks) == sorted(q.id for q in lesson)
+    for q in lesson:
+        assert q.solution().code == blocks[q.id], f"{name} {q.id}: rebuild with `make lessons`"
+
+
+# --- results as data ----------------------------------------------------------------------------
+@pytest.mark.parametrize("answer", [0.25, 0.5, ..., "<b>0.25</b>"])
+def test_a_result_displays_for_people_and_for_tools(answer):
+    result = _value_exercise().check(answer)
+    bundle = result._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", MIME_TYPE}
+    assert bundle["text/plain"] == str(result)
+    assert bundle["text/html"] == result._repr_html_()
+    assert bundle[MIME_TYPE] == result.to_dict()
+    assert json.loads(json.dumps(bundle[MIME_TYPE])) == result.to_dict()
+    assert set(result.to_dict()) == {"id", "status", "points", "max_points", "message"}
+    assert result.to_dict()["id"] == "q1" and result.to_dict()["max_points"] == 2
+
+
+@pytest.mark.parametrize("status", ["correct", "incorrect", "not_attempted", "error"])
+def test_a_result_round_trips_through_its_dict(status):
+    points = 1.5 if status == "correct" else 0
+    result = CheckResult("q3", status, "Message with <tags> & ünïcode.", points, 1.5)
+    again = CheckResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result
+    assert again.to_dict() == result.to_dict()
+
+
+def test_a_result_with_an_unknown_status_is_refused():
+    with pytest.raises(ValueError, match="status must be one of"):
+        CheckResult("q1", "passed", "", 1, 1)
 
 
 def test_lesson_summary_tracks_last_status():

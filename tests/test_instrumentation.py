@@ -74,6 +74,20 @@ def test_instrument_before_compile_and_uninstrument(data):
     assert list(model.fit(x, y, epochs=1, verbose=0).history) == ["loss"]
 
 
+def test_recompiling_moves_the_interception_and_uninstrument_leaves_nothing_behind(data):
+    x, y = data
+    model = labkit.instrument(_model())
+    first = model.optimizer
+    model.fit(x, y, epochs=1, verbose=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    history = model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    assert np.all(np.isfinite(history.history[LOG_KEY][0]))
+    assert not {"apply", "stateless_apply"} & set(vars(first))  # the old optimizer is plain again
+    labkit.uninstrument(model)
+    for plain in (model, first, model.optimizer):
+        assert not {"train_step", "apply", "stateless_apply"} & set(vars(plain))
+
+
 def test_nonfinite_gradients_are_flagged(data):
     x, y = data
     keras.utils.set_random_seed(0)

@@ -67,6 +67,10 @@ def test_wheel_carries_labkit_and_its_data_only(wheel):
     sources = {p.relative_to(REPO / "labkit").as_posix() for p in (REPO / "labkit").rglob("*.py")}
     assert sources <= packaged, f"modules missing from the wheel: {sorted(sources - packaged)}"
     assert {"_data/digits.csv", "_data/breast_cancer.csv", "_data/SHA256SUMS"} <= packaged
+    solutions = {
+        f"exercises/solutions/{p.name}" for p in (REPO / "labkit/exercises/solutions").glob("*")
+    }
+    assert len(solutions) == 6 and solutions <= packaged, "the extracted solutions must ship"
     dist_info = "-".join(wheel.name.split("-")[:2]) + ".dist-info"
     assert {n.split("/")[0] for n in names} == {"labkit", dist_info}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
@@ -104,6 +108,8 @@ def test_installed_wheel_loads_data_outside_the_repository(venv, tmp_path):
         "print(x.shape, xt.shape, sorted(set(y.tolist())) == list(range(10)))\n"
         "import importlib.util\n"
         "print(importlib.util.find_spec('keras') is None)\n"
+        "from labkit.exercises import lesson02 as ex\n"
+        "print(ex.q3.solution().code)\n"
     )
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-c", code],
@@ -114,10 +120,11 @@ def test_installed_wheel_loads_data_outside_the_repository(venv, tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    where, shapes, no_keras = done.stdout.splitlines()
+    where, shapes, no_keras, solution = done.stdout.splitlines()
     assert Path(where).is_relative_to(venv), "imported labkit from the repository, not the wheel"
     assert shapes == "(1347, 64) (450, 64) True"
     assert no_keras == "True", "the fresh environment must not see the repository's packages"
+    assert solution == "bound = 0.25**12", "ex.q3.solution() must show the lesson's own cell"
 
 
 def test_installed_console_script_reports_the_version(venv, tmp_path):

@@ -116,11 +116,12 @@ def test_zero_norms_stay_visible_on_the_log_axis(runs, tmp_path):
 
 
 def test_non_finite_norms_are_marked_on_top(tmp_path):
-    history = [
-        {"step": s, "norms": {"hidden_1": v, "output": 1.0}}
+    monitor = GradientMonitor()
+    monitor.history = [
+        {"step": s, "epoch": 0, "norms": {"hidden_1": v, "output": 1.0}}
         for s, v in ((0, 1.0), (1, 1e4), (2, float("inf")), (4, float("nan")))
     ]
-    fig = plots.gradient_norms(history)
+    fig = plots.gradient_norms(monitor)
     _save(fig, tmp_path, "gradient_norms_non_finite")
     ax = fig.axes[0]
     marks = np.concatenate([c.get_offsets() for c in ax.collections])
@@ -136,6 +137,9 @@ def test_gradient_profile_single_and_compared(runs, tmp_path):
     first, last = monitors["sigmoid"].steps()[0], monitors["sigmoid"].steps()[-1]
     assert _legend_texts(ax) == [f"step {first}", f"step {last}"]
     assert [t.get_text() for t in ax.get_xticklabels()] == monitors["sigmoid"].layers()
+    first_line, last_line = ax.get_lines()
+    np.testing.assert_allclose(first_line.get_ydata(), list(monitors["sigmoid"].at(0).values()))
+    np.testing.assert_allclose(last_line.get_ydata(), list(monitors["sigmoid"].at(-1).values()))
     assert ax.get_xlabel() == "layer (input side → output side)"
     assert ax.get_yscale() == "log"
 
@@ -216,7 +220,30 @@ def test_confusion_matrix(tmp_path):
         plots.confusion_matrix([0, 1, 2], [0, 1])
 
 
+def test_update_ratios(runs, tmp_path):
+    monitors, _, dead, _ = runs
+    relu = monitors["relu"]
+    fig = plots.update_ratios(relu)
+    _save(fig, tmp_path, "update_ratios")
+    ax = fig.axes[0]
+    assert _legend_texts(ax) == relu.layers("update_ratio") == relu.layers()
+    line = ax.get_lines()[0]
+    np.testing.assert_array_equal(line.get_xdata(), relu.steps("update_ratio"))
+    np.testing.assert_allclose(line.get_ydata(), relu.values("hidden_1", key="update_ratio"))
+    assert relu.steps("update_ratio")[0] > 0  # step 0 has no update to measure
+    with pytest.raises(ValueError, match="no 'update_ratio' records to plot"):
+        plots.update_ratios(dead)
+
+
 def test_empty_monitor_is_rejected():
     monitor = GradientMonitor(probe=(np.ones((2, 3)), np.ones((2, 1))))
     with pytest.raises(ValueError, match="used in model.fit"):
         plots.gradient_norms(monitor)
+
+
+def test_something_else_than_a_monitor_is_rejected(runs):
+    monitors, *_ = runs
+    with pytest.raises(TypeError, match="expected a monitor from labkit.callbacks, got list"):
+        plots.gradient_norms(monitors["relu"].history)
+    with pytest.raises(TypeError, match="got dict; pass e.g. GradientMonitor"):
+        plots.dead_relu_heatmap(monitors)

@@ -32,7 +32,7 @@ def _notebook(path: Path) -> Path:
         v4.new_markdown_cell("# A lesson"),
         v4.new_code_cell("import labkit\nfrom labkit.exercises.core import CheckResult"),
         v4.new_code_cell("CheckResult('q1', 'correct', 'Yes.', 2, 2)"),
-        v4.new_code_cell("print(CheckResult('q2', 'not_attempted', 'Replace the ...', 0, 1))"),
+        v4.new_code_cell("display(CheckResult('q2', 'not_attempted', 'Replace the ...', 0, 1))"),
     ]
     nbformat.write(v4.new_notebook(cells=cells), path)
     return path

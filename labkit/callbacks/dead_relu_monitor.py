@@ -15,8 +15,11 @@ class DeadReLUMonitor(ProbeMonitor):
     A dead unit passes no gradient, so once dead it rarely recovers. Records follow the same
     schedule as :class:`GradientMonitor` (step 0, log-spaced early steps, then every ``every``
     steps or every epoch end); each lands in ``history`` and, at epoch end, in ``logs`` as
-    ``dead_relu/<layer>``. A model without ReLU layers, or a subclassed model whose layer outputs
-    are hidden, gets a warning that says so and is not monitored.
+    ``dead_relu/<layer>``. Read the records with the accessors of
+    :class:`~labkit.callbacks.probe_monitor.ProbeMonitor`: ``steps()``, ``layers()``,
+    ``values(layer)``, ``at(index)``, ``snapshot(step)``.
+    A model without ReLU layers, or a subclassed model whose layer outputs are hidden, gets a
+    warning that says so and is not monitored.
 
     Args:
         probe: ``x``, a batch of training inputs (a few hundred examples).
@@ -27,7 +30,7 @@ class DeadReLUMonitor(ProbeMonitor):
     Example:
         >>> monitor = DeadReLUMonitor(probe=x_train[:256])  # doctest: +SKIP
         >>> model.fit(x_train, y_train, epochs=5, callbacks=[monitor])  # doctest: +SKIP
-        >>> monitor.history[-1]["dead_fraction"]  # doctest: +SKIP
+        >>> monitor.at(-1)  # the last record's dead fractions  # doctest: +SKIP
         {'hidden_1': 0.0, 'hidden_2': 0.4375}
         >>> monitor.plot()  # doctest: +SKIP
     """

@@ -44,7 +44,10 @@ class GradientMonitor(ProbeMonitor):
     rate is likely too high, far below means it is too low or the layer's gradient vanished.
     At each epoch end the latest values go into ``logs`` as ``grad_norm/<layer>`` and
     ``update_ratio/<layer>``, so ``History``, ``CSVLogger`` and ``TensorBoard`` pick them up
-    (list the monitor before them).
+    (list the monitor before them). Read the records with the accessors of
+    :class:`~labkit.callbacks.probe_monitor.ProbeMonitor`: ``steps()``, ``layers()``,
+    ``values(layer)``, ``at(index)``, ``snapshot(step)``, each with ``key="update_ratio"`` for
+    the update ratios.
 
     Args:
         probe: ``(x, y)``, a batch of training inputs and targets (a few hundred examples);
@@ -63,8 +66,10 @@ class GradientMonitor(ProbeMonitor):
     Example:
         >>> monitor = GradientMonitor(probe=(x_train[:256], y_train[:256]))  # doctest: +SKIP
         >>> model.fit(x_train, y_train, epochs=5, callbacks=[monitor])  # doctest: +SKIP
-        >>> monitor.history[-1]["norms"]  # doctest: +SKIP
+        >>> monitor.at(-1)  # the last record's norms  # doctest: +SKIP
         {'hidden_1': 0.0021, 'hidden_2': 0.013, 'output': 0.094}
+        >>> monitor.values("hidden_1", key="update_ratio")  # doctest: +SKIP
+        array([-2.1, -2.4, -2.6, -2.9, -3.1, -3.2, -3.3])
         >>> monitor.plot()  # doctest: +SKIP
     """
 
@@ -93,7 +98,7 @@ class GradientMonitor(ProbeMonitor):
         self.update_ratio_range = update_ratio_range
         self._batch_logs: dict | None = None
         self._layers: list[str] = []
-        self._snapshot: tuple[int, dict[str, np.ndarray]] | None = None
+        self._weights_before: tuple[int, dict[str, np.ndarray]] | None = None
 
     @property
     def uses_probe(self) -> bool:
@@ -130,7 +135,7 @@ class GradientMonitor(ProbeMonitor):
     def before_recorded_step(self, step: int, last_of_epoch: bool) -> None:
         log_spaced = step & (step - 1) == 0
         if log_spaced or last_of_epoch or self.every is None:
-            self._snapshot = (step, self._layer_weights())
+            self._weights_before = (step, self._layer_weights())
 
     # --- measuring ----------------------------------------------------------------------------
     def measure(self) -> dict[str, float]:
@@ -145,11 +150,11 @@ class GradientMonitor(ProbeMonitor):
         return norms
 
     def annotate(self, record: dict) -> dict:
-        if self._snapshot is None or self._snapshot[0] != record["step"]:
+        if self._weights_before is None or self._weights_before[0] != record["step"]:
             return {}
-        before = self._snapshot[1]
-        self._snapshot = None
-        return {"update_ratio": update_ratios(before, self._layer_weights())}
+        before = self._weights_before[1]
+        self._weights_before = None
+        return {"update_ratio": update_to_weight_ratios(before, self._layer_weights())}
 
     def _layer_weights(self) -> dict[str, np.ndarray]:
         variables = self.model.trainable_variables
@@ -184,13 +189,15 @@ class GradientMonitor(ProbeMonitor):
         return plots.gradient_norms(self)
 
 
-def update_ratios(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> dict[str, float]:
+def update_to_weight_ratios(
+    before: dict[str, np.ndarray], after: dict[str, np.ndarray]
+) -> dict[str, float]:
     """Per layer ``log10(std(after - before) / std(after))`` (−inf when nothing moved).
 
     Example
     -------
     >>> w = np.array([1.0, -1.0, 1.0, -1.0])
-    >>> update_ratios({"l": w}, {"l": w * 1.001})["l"]  # doctest: +ELLIPSIS
+    >>> update_to_weight_ratios({"l": w}, {"l": w * 1.001})["l"]  # doctest: +ELLIPSIS
     -3.0...
     """
     ratios = {}

@@ -19,6 +19,31 @@ class ProbeMonitor(keras.callbacks.Callback):
     :meth:`findings_for`, and may add entries to a record in :meth:`annotate` and prepare for
     a record in :meth:`before_recorded_step`; ``key`` names the dict in each record and
     ``log_prefix`` the entries added to ``logs`` at epoch end.
+
+    Reading the records: ``history`` is the list of raw records, each
+    ``{"step": 4, "epoch": 0, key: {layer: value}}`` plus the entries :meth:`annotate` added
+    (``GradientMonitor``'s ``"update_ratio"``). Read them through these accessors, which
+    :mod:`labkit.plots` uses too:
+
+    - :meth:`steps`: the training steps at which records were taken;
+    - :meth:`layers`: the layers measured, input side first;
+    - :meth:`values`: one layer's value at every record, aligned with :meth:`steps`;
+    - :meth:`at`: ``{layer: value}`` of one record by position (``at(0)`` first, ``at(-1)`` last);
+    - :meth:`snapshot`: ``{layer: value}`` of the record taken at a given training step.
+
+    Each takes ``key``, the record entry to read: by default the monitor's own quantity
+    (``"norms"``, ``"dead_fraction"``); another entry, such as ``"update_ratio"``, reads only
+    the records that hold it.
+
+    Example:
+        >>> monitor.steps()  # doctest: +SKIP
+        [0, 1, 2, 4, 8, 16, 32, 48]
+        >>> monitor.at(-1)  # doctest: +SKIP
+        {'hidden_1': 0.0021, 'hidden_2': 0.013, 'output': 0.094}
+        >>> monitor.snapshot(16)["output"]  # doctest: +SKIP
+        0.11
+        >>> monitor.values("hidden_1", key="update_ratio")  # doctest: +SKIP
+        array([-2.1, -2.4, -2.6, -2.9, -3.1, -3.2, -3.3])
     """
 
     key = "values"
@@ -125,17 +150,121 @@ class ProbeMonitor(keras.callbacks.Callback):
         if self.verbose:
             print(f"{type(self).__name__}: {finding}")
 
-    def steps(self) -> list[int]:
-        """The training steps at which records were taken."""
-        return [r["step"] for r in self.history]
+    # --- reading the records -----------------------------------------------------------------
+    def _holding(self, key: str | None) -> tuple[str, list[dict]]:
+        """The entry name to read (``key`` or the monitor's own) and the records that hold it."""
+        key = key or self.key
+        return key, [r for r in self.history if key in r]
 
-    def values(self, layer: str) -> np.ndarray:
-        """One layer's value at every record, as an array aligned with :meth:`steps`."""
-        return np.array([r[self.key].get(layer, np.nan) for r in self.history], dtype=float)
+    @classmethod
+    def from_history(cls, history: list[dict]):
+        """A monitor holding recorded ``history`` (e.g. read back from JSON), for reading only.
 
-    def layers(self) -> list[str]:
-        """The layers measured, in layer order."""
-        return list(self.history[0][self.key]) if self.history else []
+        The accessors and :mod:`labkit.plots` work on it as on a monitor used in ``fit``; it
+        has no probe, so it cannot record.
+
+        Example
+        -------
+        >>> from labkit.callbacks import GradientMonitor
+        >>> m = GradientMonitor.from_history([{"step": 0, "epoch": 0, "norms": {"out": 0.5}}])
+        >>> m.at(0)
+        {'out': 0.5}
+        """
+        monitor = cls.__new__(cls)
+        ProbeMonitor.__init__(monitor, verbose=0)
+        monitor.history = [dict(record) for record in history]
+        return monitor
+
+    def steps(self, key: str | None = None) -> list[int]:
+        """The training steps at which records were taken, in order.
+
+        Parameters
+        ----------
+        key : str, optional
+            Only the records that hold this entry (e.g. ``"update_ratio"``); default: the
+            monitor's own quantity, which every record holds.
+
+        Example
+        -------
+        >>> monitor.steps()  # doctest: +SKIP
+        [0, 1, 2, 4, 8, 16, 32, 48]
+        """
+        return [r["step"] for r in self._holding(key)[1]]
+
+    def layers(self, key: str | None = None) -> list[str]:
+        """The layers measured, in layer order (input side first); ``[]`` before any record.
+
+        ``key`` as in :meth:`steps`.
+
+        Example
+        -------
+        >>> monitor.layers()  # doctest: +SKIP
+        ['hidden_1', 'hidden_2', 'output']
+        """
+        key, records = self._holding(key)
+        return list(records[0][key]) if records else []
+
+    def values(self, layer: str, key: str | None = None) -> np.ndarray:
+        """One layer's value at every record, as a float array aligned with ``steps(key)``.
+
+        Parameters
+        ----------
+        layer : str
+            A layer name from :meth:`layers`.
+        key : str, optional
+            The record entry to read, e.g. ``"update_ratio"``; default: the monitor's own.
+
+        Example
+        -------
+        >>> monitor.values("hidden_1")  # doctest: +SKIP
+        array([1.4e-07, 1.3e-07, 1.3e-07, 1.2e-07])
+        """
+        key, records = self._holding(key)
+        measured = self.layers(key)
+        if layer not in measured:
+            raise ValueError(f"no layer {layer!r} in the {key!r} records; measured: {measured}")
+        return np.array([r[key].get(layer, np.nan) for r in records], dtype=float)
+
+    def at(self, index: int, key: str | None = None) -> dict[str, float]:
+        """``{layer: value}`` of one record by position: ``at(0)`` the first, ``at(-1)`` the last.
+
+        ``key`` as in :meth:`steps`; positions count only the records that hold it. The dict is
+        a copy: changing it leaves ``history`` alone.
+
+        Example
+        -------
+        >>> monitor.at(0)  # doctest: +SKIP
+        {'hidden_1': 1.4e-07, 'hidden_2': 1.2e-06, 'output': 0.43}
+        """
+        key, records = self._holding(key)
+        if not -len(records) <= index < len(records):
+            raise IndexError(f"no record {index}: {self._describe(key, records)}")
+        return dict(records[index][key])
+
+    def snapshot(self, step: int, key: str | None = None) -> dict[str, float]:
+        """``{layer: value}`` of the record taken at training step ``step`` (one of :meth:`steps`).
+
+        ``key`` as in :meth:`steps`. Raises ``ValueError`` when no record was taken at ``step``.
+
+        Example
+        -------
+        >>> monitor.snapshot(16)  # doctest: +SKIP
+        {'hidden_1': 2.1e-07, 'hidden_2': 1.9e-06, 'output': 0.41}
+        """
+        key, records = self._holding(key)
+        for record in reversed(records):
+            if record["step"] == step:
+                return dict(record[key])
+        raise ValueError(f"no record at step {step}: {self._describe(key, records)}")
+
+    @staticmethod
+    def _describe(key: str, records: list[dict]) -> str:
+        if not records:
+            return f"the monitor holds no {key!r} records yet; pass it to model.fit(...) first"
+        return (
+            f"the {len(records)} {key!r} records run from step {records[0]['step']} to "
+            f"{records[-1]['step']} (see .steps())"
+        )
 
 
 def validate_probe_x(x, name: str = "probe") -> np.ndarray:

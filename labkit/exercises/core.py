@@ -13,8 +13,7 @@ submission's kernel and ``grade`` in its own process. No traceback ever escapes 
 
 Example
 -------
->>> q1 = ValueExercise(id="q1", answer="ratio", prompt="The ratio.", hints=["a", "b"],
-...                    solution_source="ratio = 0.5",
+>>> q1 = ValueExercise(id="q1", answer="ratio", hints=["a", "b"],
 ...                    check_fn=lambda v: expect_close(v, 0.5, "ratio"))
 >>> bool(q1.check(0.5)), q1.check(...).status
 (True, 'not_attempted')
@@ -23,12 +22,12 @@ Example
 from __future__ import annotations
 
 import html
-import io
+import json
 import math
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,22 +35,29 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "COLLECTORS",
     "CallFailed",
     "CheckResult",
     "Exercise",
     "FunctionExercise",
     "Incorrect",
     "Lesson",
+    "MIME_TYPE",
     "ModelExercise",
     "NOT_ATTEMPTED",
     "Unsupported",
     "ValueExercise",
+    "collect_function",
+    "collect_model",
+    "collect_value",
     "expect_array",
     "expect_close",
     "expect_number",
 ]
 
 STATUSES = ("correct", "incorrect", "not_attempted", "error")
+MIME_TYPE = "application/vnd.labkit.check+json"
+"""The MIME type under which a displayed :class:`CheckResult` carries its data."""
 DEFAULT_TIME_BUDGET = 30.0
 
 
@@ -104,6 +110,32 @@ class CheckResult:
             f"<code>{html.escape(self.exercise)}</code> "
             f"({_fmt_points(self.points)}/{_fmt_points(self.max_points)}): "
             f"{html.escape(self.message)}</div>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Text and HTML for people, :data:`MIME_TYPE` (the :meth:`to_dict` fields) for tools."""
+        return {
+            "text/plain": str(self),
+            "text/html": self._repr_html_(),
+            MIME_TYPE: self.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CheckResult:
+        """The result back from :meth:`to_dict` (e.g. a notebook output's :data:`MIME_TYPE`).
+
+        Example
+        -------
+        >>> r = CheckResult("q1", "correct", "Yes.", 2, 2)
+        >>> CheckResult.from_dict(r.to_dict()) == r
+        True
+        """
+        return cls(
+            str(data["id"]),
+            str(data["status"]),
+            str(data["message"]),
+            float(data["points"]),
+            float(data["max_points"]),
         )
 
     def to_dict(self) -> dict:
@@ -339,21 +371,128 @@ def call_student(fn: Callable, args: tuple, budget: float):
     return to_data(out)
 
 
+# --- collecting answers as data ----------------------------------------------------------------
+def collect_value(answer, *, inputs=None, time_budget: float = DEFAULT_TIME_BUDGET):
+    """A value answer as plain data (:func:`to_data`); ``inputs`` and ``time_budget`` are unused.
+
+    Example
+    -------
+    >>> collect_value([1, 2.5]), collect_value(...)
+    ([1, 2.5], NOT_ATTEMPTED)
+    """
+    return to_data(answer)
+
+
+def collect_function(answer, *, inputs=None, time_budget: float = DEFAULT_TIME_BUDGET):
+    """A function answer's outputs on ``inputs`` (argument tuples), each as data.
+
+    Each call may take ``time_budget`` seconds; one that raises or runs longer gives a
+    :class:`CallFailed`. An answer that is not a function gives ``{"not_callable": data}``.
+
+    Example
+    -------
+    >>> collect_function(lambda x: 2 * x, inputs=[(1,), (2.5,)])
+    [2, 5.0]
+    """
+    if answer is Ellipsis:
+        return NOT_ATTEMPTED
+    if not callable(answer):
+        return {"not_callable": to_data(answer)}
+    if inputs is None:
+        raise ValueError("collect_function needs the inputs to call the answer on, e.g. [(1,)]")
+    return [call_student(answer, tuple(args), time_budget) for args in inputs]
+
+
+def collect_model(answer, *, inputs=None, time_budget: float = DEFAULT_TIME_BUDGET):
+    """A model-builder answer, called with no arguments: the model as ``.keras`` bytes.
+
+    The builder may take ``time_budget`` seconds (``inputs`` is unused). It gives ``None`` when
+    it returns ``None``, :class:`Unsupported` when it returns something other than a
+    ``keras.Model``, and :class:`CallFailed` when it (or saving the model) fails.
+
+    Example
+    -------
+    >>> collect_model(...), collect_model(lambda: 1 / 0)
+    (NOT_ATTEMPTED, CallFailed(reason='raised', detail='ZeroDivisionError: division by zero'))
+    """
+    if answer is Ellipsis:
+        return NOT_ATTEMPTED
+    if not callable(answer):
+        return {"not_callable": to_data(answer)}
+    try:
+        with _time_budget(time_budget):
+            model = answer()
+    except _Timeout:
+        return CallFailed("timeout", f"did not finish within {time_budget:g} s")
+    except Exception as exc:  # the student's code may raise anything
+        return CallFailed("raised", f"{type(exc).__name__}: {exc}")
+    if model is None:
+        return None
+    import keras
+
+    if not isinstance(model, keras.Model):
+        return Unsupported(type(model).__name__)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "answer.keras"
+        try:
+            model.save(path)
+        except Exception as exc:
+            return CallFailed("raised", f"the model could not be saved ({exc})")
+        return KerasModelBytes(path.read_bytes())
+
+
+COLLECTORS: dict[str, Callable[..., object]] = {
+    "value": collect_value,
+    "function": collect_function,
+    "model": collect_model,
+    "diagnosis": collect_value,
+}
+"""Exercise kind → the function turning an answer of that kind into data, called as
+``collect(answer, inputs=..., time_budget=...)`` in a notebook and by the grader's collector."""
+
+
+# --- solutions ----------------------------------------------------------------------------------
+SOLUTIONS_DIR = Path(__file__).resolve().parent / "solutions"
+"""Where ``labkit build`` writes each lesson's solution cells, ``{lesson}.json``: ``{id: code}``."""
+
+
+def solution_source(lesson: str | None, exercise_id: str, directory: Path | None = None) -> str:
+    """The lesson's solution cell for one exercise, as extracted by ``labkit build``.
+
+    Example
+    -------
+    >>> print(solution_source("02_vanishing_gradients", "q3"))  # doctest: +SKIP
+    bound = 0.25**12
+    """
+    path = (directory or SOLUTIONS_DIR) / f"{lesson}.json"
+    try:
+        solutions = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return f"(No solutions found at {path}: build them with `make lessons`.)"
+    return solutions.get(exercise_id, f"(Lesson {lesson} marks no solution for {exercise_id}.)")
+
+
 # --- exercises --------------------------------------------------------------------------------
 @dataclass(eq=False)
 class Exercise:
-    """Base class. ``id`` (``"q1"``), ``answer`` (the notebook name holding the answer), a
-    ``prompt``, ``hints`` (increasing help), the ``solution_source`` code, the check and
-    ``points``."""
+    """Base class: ``id`` (``"q1"``), ``answer`` (the notebook name holding the answer),
+    ``hints`` (increasing help), the check, ``points`` and ``constants``.
+
+    The prompt is the lesson's own text, and the solution is the lesson's own solution cell:
+    ``labkit build`` extracts every cell marked ``# BEGIN SOLUTION q1`` / ``# SOLUTION q1`` into
+    :data:`SOLUTIONS_DIR`, which :meth:`solution` reads. ``constants`` are the numbers the check
+    uses that the lesson's prose states (epochs, targets); the build stamps them into the text
+    wherever it says ``{{q1.name}}`` (or ``{{q1.name:.0%}}`` with a format).
+    """
 
     id: str
     answer: str
-    prompt: str
     hints: Sequence[str]
-    solution_source: str
     check_fn: Callable = field(repr=False, default=None)
     points: float = 1.0
     time_budget: float = DEFAULT_TIME_BUDGET
+    constants: Mapping[str, object] = field(default_factory=dict)
+    lesson: str | None = field(default=None, init=False)
     last_result: CheckResult | None = field(default=None, repr=False, init=False)
 
     kind = "value"
@@ -375,19 +514,24 @@ class Exercise:
     def hint(self, n: int = 1) -> Text:
         """The ``n``-th hint (1 = gentlest)."""
         if not isinstance(n, int) or n < 1:
-            return Text(f"Ask for hint 1 to {len(self.hints)}, e.g. {self.id}.hint(2).")
+            return Text(f"Ask for hint 1 to {len(self.hints)}, e.g. {self.name}.hint(2).")
         n = min(n, len(self.hints))
-        more = f" (more: {self.id}.hint({n + 1}))" if n < len(self.hints) else ""
+        more = f" (more: {self.name}.hint({n + 1}))" if n < len(self.hints) else ""
         return Text(f"Hint {n} of {len(self.hints)} for {self.id}: {self.hints[n - 1]}{more}")
 
     def solution(self) -> Code:
-        """The solution code (try the hints first!)."""
-        return Code(self.solution_source.strip(), title=f"Solution to {self.id}")
+        """The lesson's solution code for this exercise (try the hints first!)."""
+        return Code(solution_source(self.lesson, self.id), title=f"Solution to {self.id}")
+
+    @property
+    def name(self) -> str:
+        """How a notebook refers to this exercise (lessons import their module as ``ex``)."""
+        return f"ex.{self.id}"
 
     # grading halves
     def collect(self, answer, inputs=None):
-        """The answer as plain data (runs where the answer lives)."""
-        return to_data(answer)
+        """The answer as plain data (runs where the answer lives): its kind's collector."""
+        return COLLECTORS[self.kind](answer, inputs=inputs, time_budget=self.time_budget)
 
     def grade(self, data) -> CheckResult:
         """Pure check of collected data; never raises."""
@@ -395,7 +539,7 @@ class Exercise:
             return self._result(
                 "not_attempted",
                 "Not attempted yet: replace the `...` with your "
-                f"answer, then run this cell again. Stuck? Try {self.id}.hint().",
+                f"answer, then run this cell again. Stuck? Try {self.name}.hint().",
             )
         try:
             message = self.evaluate(data)
@@ -403,7 +547,7 @@ class Exercise:
             return self._result(
                 "not_attempted",
                 f"`{self.answer}` returns None: not attempted yet, or the `return` is missing. "
-                f"Stuck? Try {self.id}.hint().",
+                f"Stuck? Try {self.name}.hint().",
             )
         except Incorrect as wrong:
             return self._result("incorrect", str(wrong))
@@ -444,12 +588,9 @@ class FunctionExercise(Exercise):
         self.make_inputs = make_inputs
 
     def collect(self, answer, inputs=None):
-        if answer is Ellipsis:
-            return NOT_ATTEMPTED
-        if not callable(answer):
-            return {"not_callable": to_data(answer)}
-        inputs = self.make_inputs() if inputs is None else inputs
-        return [call_student(answer, tuple(args), self.time_budget) for args in inputs]
+        if inputs is None and callable(answer):
+            inputs = self.make_inputs()
+        return super().collect(answer, inputs)
 
     def evaluate(self, data) -> str | None:
         if isinstance(data, dict) and "not_callable" in data:
@@ -490,34 +631,6 @@ class ModelExercise(Exercise):
     """
 
     kind = "model"
-
-    def collect(self, answer, inputs=None):
-        if answer is Ellipsis:
-            return NOT_ATTEMPTED
-        if not callable(answer):
-            return {"not_callable": to_data(answer)}
-        try:
-            with _time_budget(self.time_budget):
-                model = answer()
-        except _Timeout:
-            return CallFailed("timeout", f"did not finish within {self.time_budget:g} s")
-        except Exception as exc:
-            return CallFailed("raised", f"{type(exc).__name__}: {exc}")
-        if model is None:
-            return None
-        import keras
-
-        if not isinstance(model, keras.Model):
-            return Unsupported(type(model).__name__)
-        buffer = io.BytesIO()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "answer.keras"
-            try:
-                model.save(path)
-            except Exception as exc:
-                return CallFailed("raised", f"the model could not be saved ({exc})")
-            buffer.write(path.read_bytes())
-        return KerasModelBytes(buffer.getvalue())
 
     def evaluate(self, data) -> str | None:
         if isinstance(data, dict) and "not_callable" in data:
@@ -592,6 +705,8 @@ class Lesson:
         ids = [e.id for e in self.exercises]
         if len(set(ids)) != len(ids):
             raise ValueError(f"lesson {name} has duplicate exercise ids: {ids}")
+        for exercise in self.exercises:
+            exercise.lesson = name
 
     def __iter__(self):
         return iter(self.exercises)

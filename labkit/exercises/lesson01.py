@@ -141,10 +141,6 @@ def _check_backward(inputs: list[tuple], outputs: list) -> str:
 q1 = FunctionExercise(
     id="q1",
     answer="backward",
-    prompt=(
-        "Write `backward(params, X, y)`: the gradients of the mean binary cross-entropy with "
-        "respect to W1, b1, W2 and b2, as a dict, for any batch size and hidden width."
-    ),
     hints=[
         "Run the forward pass first (you need h and the logits), then walk the chain rule from "
         "the loss back to the input, one layer at a time.",
@@ -153,17 +149,6 @@ q1 = FunctionExercise(
         "Every gradient has the shape of its parameter. Bias gradients sum over the batch "
         "(axis 0); weight gradients are (layer input).T @ (gradient at the layer's output).",
     ],
-    solution_source="""def backward(params, X, y):
-    logits, (z1, h) = forward(params, X)
-    dlogits = (sigmoid(logits) - y) / len(X)
-    dW2 = h.T @ dlogits
-    db2 = dlogits.sum(axis=0)
-    dh = dlogits @ params["W2"].T
-    dz1 = dh * h * (1 - h)
-    dW1 = X.T @ dz1
-    db1 = dz1.sum(axis=0)
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-""",
     check_fn=_check_backward,
     make_inputs=_backward_inputs,
     points=2,
@@ -270,10 +255,6 @@ def _check_gradient_check(inputs: list[tuple], outputs: list) -> str:
 q2 = FunctionExercise(
     id="q2",
     answer="numerical_gradient",
-    prompt=(
-        "Write `numerical_gradient(f, x, eps)`: the gradient of a scalar function `f` at the "
-        "array `x` (any shape), by central differences, as an array shaped like `x`."
-    ),
     hints=[
         "Loop over every entry of x (np.ndindex(x.shape) gives every index, for any shape). "
         "For each, evaluate f with that one entry nudged up by eps and down by eps.",
@@ -282,15 +263,6 @@ q2 = FunctionExercise(
         "Start from grad = np.zeros_like(x, dtype=float) and return it after the loop; never "
         "change x itself (work on copies).",
     ],
-    solution_source="""def numerical_gradient(f, x, eps=1e-5):
-    grad = np.zeros_like(x, dtype=float)
-    for i in np.ndindex(x.shape):
-        x_plus, x_minus = x.copy(), x.copy()
-        x_plus[i] += eps
-        x_minus[i] -= eps
-        grad[i] = (f(x_plus) - f(x_minus)) / (2 * eps)
-    return grad
-""",
     check_fn=_check_gradient_check,
     make_inputs=_gradient_check_inputs,
     points=2,
@@ -340,18 +312,11 @@ def _check_update(inputs: list[tuple], outputs: list) -> str:
 q3 = FunctionExercise(
     id="q3",
     answer="sgd_step",
-    prompt=(
-        "Write `sgd_step(params, grads, learning_rate)`: one step of gradient descent, returning "
-        "a new dict of parameters (same keys as `params`)."
-    ),
     hints=[
         "The gradient points uphill; the step goes the other way, scaled by the learning rate.",
         "For every key k: new[k] = params[k] - learning_rate * grads[k]. A dict comprehension "
         "does all keys in one line.",
     ],
-    solution_source="""def sgd_step(params, grads, learning_rate):
-    return {k: params[k] - learning_rate * grads[k] for k in params}
-""",
     check_fn=_check_update,
     make_inputs=_update_inputs,
     points=1,
@@ -359,8 +324,9 @@ q3 = FunctionExercise(
 
 
 # --- q4: the cost of checking gradients numerically ----------------------------------------------
-_N_PARAMS = 784 * 100 + 100 + 100 * 10 + 10
-_N_WEIGHTS = 784 * 100 + 100 * 10
+INPUTS, HIDDEN, OUTPUTS = 784, 100, 10
+_N_PARAMS = INPUTS * HIDDEN + HIDDEN + HIDDEN * OUTPUTS + OUTPUTS
+_N_WEIGHTS = INPUTS * HIDDEN + HIDDEN * OUTPUTS
 
 
 def _check_n_evals(value) -> str:
@@ -389,17 +355,12 @@ def _check_n_evals(value) -> str:
 q4 = ValueExercise(
     id="q4",
     answer="n_evals",
-    prompt=(
-        "A network has 784 inputs, one hidden layer of 100 units and 10 outputs (Dense layers "
-        "with biases). How many loss evaluations does a central-difference check of EVERY "
-        "gradient entry need? Store the number in `n_evals`."
-    ),
     hints=[
         "Count the parameters first: each Dense layer has (inputs × units) weights and "
         "(units) biases.",
         "Parameters = 784·100 + 100 + 100·10 + 10; each needs f(x+eps) and f(x−eps).",
     ],
-    solution_source="n_evals = 2 * (784 * 100 + 100 + 100 * 10 + 10)\n",
+    constants={"inputs": INPUTS, "hidden": HIDDEN, "outputs": OUTPUTS},
     check_fn=_check_n_evals,
     points=1,
 )

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from labkit.exercises.core import Incorrect, Lesson, ModelExercise, ValueExercise, expect_number
+from labkit.exercises.training import train_for_check
 
 __all__ = ["LESSON", "RECORD", "q1", "q2", "q3", "summary"]
 
@@ -68,15 +67,10 @@ def _check_ratio(value) -> str:
 q1 = ValueExercise(
     id="q1",
     answer="ratio",
-    prompt=(
-        "From the monitor record `record`, compute the vanishing ratio: the lowest layer's "
-        "gradient norm divided by the largest gradient norm of any layer."
-    ),
     hints=[
         "record['norms'] is a dict {layer name: gradient norm}, input side first.",
         "ratio = record['norms']['hidden_1'] / max(record['norms'].values())",
     ],
-    solution_source='ratio = record["norms"]["hidden_1"] / max(record["norms"].values())\n',
     check_fn=_check_ratio,
     points=1,
 )
@@ -87,7 +81,6 @@ MIN_HIDDEN = 10
 MIN_RATIO = 1e-3
 MIN_ACCURACY = 0.8
 TRAIN_EPOCHS = 8
-_SEED = 0
 
 
 def _spiral():
@@ -104,39 +97,11 @@ def _hidden_layers(model) -> list[str]:
     return with_kernel[:-1]
 
 
-def _check_deep_model(model) -> str:
-    """Judge the gradient profile at a NumPy-drawn initialization, then a short Adam run in the
-    data's stored (already shuffled) order: the same run on TensorFlow, JAX and PyTorch."""
-    import keras
-
+def _judge_gradient_profile(model, x, y) -> float:
+    """The vanishing ratio at initialization, or :class:`Incorrect` when gradients vanish."""
     from labkit.gradients import layer_gradient_norms, vanishing_ratio
-    from labkit.models import reinitialize
 
-    if tuple(model.input_shape[1:]) != (2,):
-        raise Incorrect(
-            f"the model takes inputs of shape {tuple(model.input_shape[1:])}; spiral points have "
-            "2 coordinates: start with keras.Input(shape=(2,))."
-        )
-    if tuple(model.output_shape[1:]) != (3,):
-        raise Incorrect(
-            f"the model outputs shape {tuple(model.output_shape[1:])}; the spiral has 3 classes: "
-            "end with Dense(3) (no activation: 3 logits)."
-        )
-    hidden = _hidden_layers(model)
-    if len(hidden) < MIN_HIDDEN:
-        raise Incorrect(
-            f"the model has {len(hidden)} hidden layers with weights; this exercise is about deep "
-            f"networks, so it needs at least {MIN_HIDDEN} (e.g. build_mlp(2, depth=10, ...))."
-        )
-    (x_train, y_train), (x_test, y_test) = _spiral()
-    keras.utils.set_random_seed(_SEED)
-    reinitialize(model, _SEED)
-    model.compile(
-        optimizer=keras.optimizers.Adam(0.01),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    norms = layer_gradient_norms(model, x_train[:256], y_train[:256])
+    norms = layer_gradient_norms(model, x, y)
     ratio = vanishing_ratio(norms)
     if not math.isfinite(ratio):
         raise Incorrect(
@@ -155,16 +120,48 @@ def _check_deep_model(model) -> str:
             f"the gradients vanish: {first}'s gradient norm is {ratio:.1e} of the largest layer's "
             f"(it needs ≥ {MIN_RATIO:g}). Use ReLU activations with He initialization."
         )
-    history = model.fit(
-        x_train, y_train, epochs=TRAIN_EPOCHS, batch_size=64, verbose=0, shuffle=False
-    )
-    loss = history.history["loss"][-1]
-    if not np.isfinite(loss):
+    return ratio
+
+
+def _check_deep_model(model) -> str:
+    """Judge the gradient profile at a NumPy-drawn initialization, then a short Adam run in the
+    data's stored (already shuffled) order: the same run on TensorFlow, JAX and PyTorch."""
+    import keras
+
+    if tuple(model.input_shape[1:]) != (2,):
         raise Incorrect(
-            "the loss became NaN/inf while training: the gradients exploded. Keep the default "
-            "He initialization and no huge initial weights."
+            f"the model takes inputs of shape {tuple(model.input_shape[1:])}; spiral points have "
+            "2 coordinates: start with keras.Input(shape=(2,))."
         )
-    accuracy = float(model.evaluate(x_test, y_test, verbose=0)[1])
+    if tuple(model.output_shape[1:]) != (3,):
+        raise Incorrect(
+            f"the model outputs shape {tuple(model.output_shape[1:])}; the spiral has 3 classes: "
+            "end with Dense(3) (no activation: 3 logits)."
+        )
+    hidden = _hidden_layers(model)
+    if len(hidden) < MIN_HIDDEN:
+        raise Incorrect(
+            f"the model has {len(hidden)} hidden layers with weights; this exercise is about deep "
+            f"networks, so it needs at least {MIN_HIDDEN} (e.g. build_mlp(2, depth=10, ...))."
+        )
+    (x_train, y_train), (x_test, y_test) = _spiral()
+    run = train_for_check(
+        model,
+        (x_train, y_train),
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        epochs=TRAIN_EPOCHS,
+        batch_size=64,
+        eval_data=(x_test, y_test),
+        inspect=lambda m: _judge_gradient_profile(m, x_train[:256], y_train[:256]),
+    )
+    ratio = run.inspected
+    if run.diverged:
+        raise Incorrect(
+            f"{run.diverged}: the gradients exploded. Keep the default He initialization and "
+            "no huge initial weights."
+        )
+    accuracy = run.accuracy
     if accuracy < MIN_ACCURACY:
         raise Incorrect(
             f"the gradient profile is healthy (ratio {ratio:.1e}), but after {TRAIN_EPOCHS} "
@@ -182,20 +179,17 @@ def _check_deep_model(model) -> str:
 q2 = ModelExercise(
     id="q2",
     answer="build_deep_model",
-    prompt=(
-        "Write `build_deep_model()` returning an uncompiled Keras model for the spiral data "
-        "(2 inputs, 3 output logits) with at least 10 hidden layers, whose lowest layer's "
-        "gradient is at least 1e-3 of the largest and which reaches 80% test accuracy after a "
-        "short training (the check compiles and trains it with Adam)."
-    ),
     hints=[
         "The sigmoid network of this lesson fails on both counts. What did section 3 change?",
         "labkit.models.build_mlp(2, depth=10, width=32, activation='relu', output_units=3) — "
         "for ReLU it uses He initialization by default.",
     ],
-    solution_source="""def build_deep_model():
-    return build_mlp(2, depth=10, width=32, activation="relu", output_units=3)
-""",
+    constants={
+        "min_hidden": MIN_HIDDEN,
+        "min_ratio": MIN_RATIO,
+        "min_accuracy": MIN_ACCURACY,
+        "epochs": TRAIN_EPOCHS,
+    },
     check_fn=_check_deep_model,
     points=2,
 )
@@ -237,16 +231,12 @@ def _check_bound(value) -> str:
 q3 = ValueExercise(
     id="q3",
     answer="bound",
-    prompt=(
-        f"A gradient flows back through {N_LAYERS} sigmoid layers. What is the largest possible "
-        "value of the product of their sigmoid derivatives σ'(z)? Store it in `bound`."
-    ),
     hints=[
         "What is the largest value σ'(z) = σ(z)(1 − σ(z)) can take, and at which z?",
         f"It is 0.25 (at z = 0), and the chain rule multiplies one such factor per layer: "
         f"0.25 ** {N_LAYERS}.",
     ],
-    solution_source=f"bound = 0.25**{N_LAYERS}\n",
+    constants={"n_layers": N_LAYERS},
     check_fn=_check_bound,
     points=1,
 )

@@ -15,17 +15,15 @@ Example
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from labkit.exercises.core import Incorrect, Lesson, ModelExercise, ValueExercise, expect_number
+from labkit.exercises.training import CHECK_SEED, CheckRun, train_for_check
 
 __all__ = ["LESSON", "q1", "q2", "q3", "summary"]
 
 LARGE_STD = 0.5
 FEATURES = 8
-CHECK_SEED = 3
 EPOCHS = 4
 BATCH = 64
 STEPS = EPOCHS * 512 // BATCH
@@ -62,48 +60,34 @@ def large_init_model(seed: int = CHECK_SEED):
     return reinitialize(build_mlp(FEATURES, depth=4, width=32, kernel_initializer=init), seed)
 
 
-def train_briefly(model, optimizer) -> dict:
+def train_briefly(model, optimizer) -> CheckRun:
     """Train ``model`` with ``optimizer`` and MSE for 4 epochs (batch 64) on the check data.
 
-    The weights are redrawn from their initializers with NumPy (``reinitialize``) and each
-    epoch's batch order is a NumPy permutation, so the run is the same on every backend.
-    Returns the loss before training, the mean training loss of each epoch and, as the final
-    loss, the last epoch's (training-mode loss: batch normalization's running statistics are
-    not settled after so few steps).
+    Each epoch draws a NumPy batch order (:func:`~labkit.exercises.training.train_for_check`);
+    the final loss is the last epoch's training-mode loss (batch normalization's running
+    statistics are not settled after so few steps).
     """
-    import keras
-
-    from labkit.models import reinitialize
-
-    x, y = regression_data()
-    reinitialize(model, CHECK_SEED)
-    model.compile(optimizer=optimizer, loss="mse")
-    keras.utils.set_random_seed(CHECK_SEED)
-    prediction = keras.ops.convert_to_numpy(model(x, training=False))
-    start = float(np.mean((prediction - y) ** 2))
-    order = np.random.default_rng(CHECK_SEED)
-    epochs = []
-    for _ in range(EPOCHS):
-        batches = order.permutation(len(x))
-        history = model.fit(
-            x[batches], y[batches], batch_size=BATCH, epochs=1, verbose=0, shuffle=False
-        )
-        epochs.append(float(history.history["loss"][0]))
-    return {"start": start, "epochs": epochs, "final": epochs[-1]}
+    return train_for_check(
+        model,
+        regression_data(),
+        optimizer=optimizer,
+        loss="mse",
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        reshuffle=True,
+    )
 
 
-def _blew_up(run: dict) -> str | None:
+def _blew_up(run: CheckRun) -> str | None:
     """A sentence saying how training diverged, or ``None`` when it stayed under control."""
-    for epoch, loss in enumerate(run["epochs"], start=1):
-        if not math.isfinite(loss):
-            return f"the loss became {loss} in epoch {epoch}"
-        if loss > BLOW_UP * run["start"]:
+    if run.diverged:
+        return run.diverged
+    for epoch, loss in enumerate(run.epoch_losses, start=1):
+        if loss > BLOW_UP * run.start_loss:
             return (
                 f"the loss shot up to {loss:.2g} in epoch {epoch} (it started at "
-                f"{run['start']:.3g})"
+                f"{run.start_loss:.3g})"
             )
-    if not math.isfinite(run["final"]):
-        return f"the final loss is {run['final']}"
     return None
 
 
@@ -123,33 +107,28 @@ def _check_learning_rate(value) -> str:
             f"With learning_rate={lr:g}, {blew}: the gradients are huge, so each step "
             "overshoots and the next gradient is even larger. Lower it (try dividing by 3)."
         )
-    if run["final"] >= LR_TARGET:
+    if run.final_loss >= LR_TARGET:
         raise Incorrect(
             f"Stable, but it barely learns: after {STEPS} steps the loss is "
-            f"{run['final']:.3g} (it started at {run['start']:.3g}); it should get below "
+            f"{run.final_loss:.3g} (it started at {run.start_loss:.3g}); it should get below "
             f"{LR_TARGET:g}. The steps are too small: raise the learning rate (try x3)."
         )
     return (
-        f"Correct! With learning_rate={lr:g} the loss went from {run['start']:.3g} to "
-        f"{run['final']:.3g} in {STEPS} steps without blowing up."
+        f"Correct! With learning_rate={lr:g} the loss went from {run.start_loss:.3g} to "
+        f"{run.final_loss:.3g} in {STEPS} steps without blowing up."
     )
 
 
 q1 = ValueExercise(
     id="q1",
     answer="learning_rate",
-    prompt=(
-        "Choose a plain-SGD learning rate that trains the large-init network stably: the check "
-        f"trains it for {STEPS} steps (batch {BATCH}) on fresh data; the loss must stay finite "
-        f"and end below {LR_TARGET:g}."
-    ),
     hints=[
         "The lesson's 0.01 diverges. Every factor of 10 you go down makes each step 10 times "
         "smaller: too low and the network barely moves in so few steps.",
         "Try values between 3e-4 and 3e-3; the message tells you whether to go up or down.",
         "learning_rate = 1e-3 works.",
     ],
-    solution_source="learning_rate = 1e-3",
+    constants={"steps": STEPS, "batch": BATCH, "target": LR_TARGET},
     check_fn=_check_learning_rate,
     points=1,
 )
@@ -191,25 +170,20 @@ def _check_batch_norm_model(model) -> str:
             "Put a BatchNormalization layer between EVERY hidden Dense layer and its ReLU "
             "(Dense without activation, then BatchNormalization, then Activation('relu'))."
         )
-    if run["final"] >= BN_TARGET:
+    if run.final_loss >= BN_TARGET:
         raise Incorrect(
-            f"Stable, but after {STEPS} steps the loss is {run['final']:.3g} (it should get "
+            f"Stable, but after {STEPS} steps the loss is {run.final_loss:.3g} (it should get "
             f"below {BN_TARGET:g}). Normalize every hidden layer, not only some of them."
         )
     return (
-        f"Correct! From the same large weights, the loss fell from {run['start']:.3g} to "
-        f"{run['final']:.3g} in {STEPS} steps of SGD(learning_rate={BN_LR})."
+        f"Correct! From the same large weights, the loss fell from {run.start_loss:.3g} to "
+        f"{run.final_loss:.3g} in {STEPS} steps of SGD(learning_rate={BN_LR})."
     )
 
 
 q2 = ModelExercise(
     id="q2",
     answer="build_model",
-    prompt=(
-        "Add batch normalization to `build_model` (keep the large initializer). The check "
-        f"trains it with SGD(learning_rate={BN_LR}) for {STEPS} steps; the loss must stay "
-        f"finite and end below {BN_TARGET:g}."
-    ),
     hints=[
         "Batch normalization rescales each layer's weighted sums to mean 0 and variance 1, "
         "so the size of the weights no longer multiplies through the network.",
@@ -218,17 +192,7 @@ q2 = ModelExercise(
         "Or: labkit.models.build_mlp(8, depth=4, width=32, kernel_initializer=big, "
         "batch_norm=True).",
     ],
-    solution_source="""\
-def build_model():
-    big = keras.initializers.RandomNormal(stddev=0.5)
-    model = keras.Sequential([keras.Input(shape=(8,))])
-    for _ in range(4):
-        model.add(keras.layers.Dense(32, kernel_initializer=big))
-        model.add(keras.layers.BatchNormalization())
-        model.add(keras.layers.Activation("relu"))
-    model.add(keras.layers.Dense(1))
-    return model
-""",
+    constants={"steps": STEPS, "learning_rate": BN_LR, "target": BN_TARGET, "std": LARGE_STD},
     check_fn=_check_batch_norm_model,
     points=2,
 )
@@ -252,27 +216,22 @@ def _check_clip_value(value) -> str:
             f"With clipnorm={clip:g}, {blew}: a cap this high hardly ever bites, so the huge "
             f"gradients still reach the weights. Lower the clip value (try dividing by 10)."
         )
-    if run["final"] >= CLIP_TARGET:
+    if run.final_loss >= CLIP_TARGET:
         raise Incorrect(
             f"Stable, but too slow: with clipnorm={clip:g} each step moves the weights by at "
             f"most {CLIP_LR:g} x {clip:g} = {CLIP_LR * clip:.2g}, and after {STEPS} steps the "
-            f"loss is {run['final']:.3g} (it should get below {CLIP_TARGET:g}). Raise the clip "
+            f"loss is {run.final_loss:.3g} (it should get below {CLIP_TARGET:g}). Raise the clip "
             "value (try x10)."
         )
     return (
         f"Correct! With clipnorm={clip:g} at learning rate {CLIP_LR:g} the loss went from "
-        f"{run['start']:.3g} to {run['final']:.3g} in {STEPS} steps."
+        f"{run.start_loss:.3g} to {run.final_loss:.3g} in {STEPS} steps."
     )
 
 
 q3 = ValueExercise(
     id="q3",
     answer="clip_value",
-    prompt=(
-        f"Pick a `clipnorm` for SGD(learning_rate={CLIP_LR}) — five times the lesson's "
-        "diverging rate — so the large-init network trains: the check trains it for "
-        f"{STEPS} steps; the loss must stay under control and end below {CLIP_TARGET:g}."
-    ),
     hints=[
         "Clipping rescales any gradient whose norm exceeds the clip value down to exactly that "
         "norm, so one step can move the weights by at most learning_rate x clipnorm.",
@@ -280,7 +239,7 @@ q3 = ValueExercise(
         "every step tiny. Try values between 1 and 100.",
         "clip_value = 10.0 works.",
     ],
-    solution_source="clip_value = 10.0",
+    constants={"steps": STEPS, "learning_rate": CLIP_LR, "target": CLIP_TARGET},
     check_fn=_check_clip_value,
     points=1,
 )

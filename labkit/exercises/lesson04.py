@@ -25,10 +25,10 @@ from labkit.exercises.core import (
     ValueExercise,
     expect_number,
 )
+from labkit.exercises.training import train_for_check
 
 __all__ = ["LESSON", "q1", "q2", "q3", "summary"]
 
-CHECK_SEED = 1
 EPOCHS = 5
 BATCH = 32
 DEAD_LIMIT = 0.25
@@ -112,23 +112,12 @@ def _check_counts(inputs, outputs) -> str:
 q1 = FunctionExercise(
     id="q1",
     answer="count_dead_units",
-    prompt=(
-        "Write `count_dead_units(activations)`: the number of dead units in a ReLU layer's "
-        "outputs, an array of shape (examples, units) or (examples, height, width, channels). "
-        "A unit (one index of the last axis) is dead when it outputs exactly 0 for every "
-        "example and position."
-    ),
     hints=[
         "Flatten everything but the last axis: activations.reshape(-1, activations.shape[-1]) "
         "gives one row per (example, position) and one column per unit.",
         "A column is dead when np.all(column == 0); np.all(..., axis=0) tests every column at "
         "once. Sum the booleans and return an int.",
     ],
-    solution_source="""\
-def count_dead_units(activations):
-    flat = activations.reshape(-1, activations.shape[-1])
-    return int(np.sum(np.all(flat == 0, axis=0)))
-""",
     check_fn=_check_counts,
     make_inputs=_activation_inputs,
     points=1,
@@ -137,17 +126,13 @@ def count_dead_units(activations):
 
 
 # --- shared training for q2 and q3 ---------------------------------------------------------------
-def spiral_model(activation: str = "relu", bias: float = 0.0, seed: int = CHECK_SEED):
-    """The lesson's network: 3 hidden layers of 32 units on the 2-D spiral, 3 logits out.
-
-    Its weights are drawn with NumPy from ``seed`` (:func:`labkit.models.reinitialize`), so the
-    check starts from the same network on every Keras backend.
-    """
+def spiral_model(activation: str = "relu", bias: float = 0.0):
+    """The lesson's network: 3 hidden layers of 32 units on the 2-D spiral, 3 logits out."""
     import keras
 
-    from labkit.models import build_mlp, reinitialize
+    from labkit.models import build_mlp
 
-    model = build_mlp(
+    return build_mlp(
         2,
         depth=3,
         width=32,
@@ -155,32 +140,29 @@ def spiral_model(activation: str = "relu", bias: float = 0.0, seed: int = CHECK_
         output_units=3,
         bias_initializer=keras.initializers.Constant(bias),
     )
-    return reinitialize(model, seed)
 
 
 def train_on_spiral(model, optimizer) -> dict:
-    """Train for 5 epochs (batch 32); dead/zero-gradient fractions and test accuracy.
-
-    The training set comes shuffled (NumPy, fixed seed) and is fed in that order every epoch
-    (``shuffle=False``), so the run does not depend on the Keras backend's random generator.
-    """
+    """Train for 5 epochs (batch 32); dead/zero-gradient fractions and test accuracy."""
     import keras
 
     from labkit import datasets
     from labkit.activations import dead_relu_fraction
     from labkit.gradients import zero_gradient_fraction
 
-    (x, y), (x_test, y_test) = datasets.load("spiral")
-    model.compile(
+    (x, y), test = datasets.load("spiral")
+    run = train_for_check(
+        model,
+        (x, y),
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        eval_data=test,
     )
-    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    logits = keras.ops.convert_to_numpy(model(x_test, training=False))
     return {
-        "loss": float(history.history["loss"][-1]),
-        "accuracy": float(np.mean(np.argmax(logits, axis=1) == y_test)),
+        "loss": run.final_loss,
+        "accuracy": run.accuracy,
         "dead": dead_relu_fraction(model, x),
         "zero_gradient": zero_gradient_fraction(model, x[:256], y[:256]),
     }
@@ -224,19 +206,13 @@ def _check_learning_rate(value) -> str:
 q2 = ValueExercise(
     id="q2",
     answer="learning_rate",
-    prompt=(
-        "Choose a plain-SGD learning rate for the spiral network: the check trains it for "
-        f"{EPOCHS} epochs (batch {BATCH}, another random initialization); every ReLU layer "
-        f"must keep its dead fraction under {DEAD_LIMIT:.0%} and test accuracy must reach "
-        f"{LR_ACCURACY:.0%}."
-    ),
     hints=[
         "2.0 kills units; a very small rate keeps them alive but learns too little in "
         f"{EPOCHS} epochs.",
-        "Try values between 0.1 and 1; the message says whether to go up or down.",
-        "learning_rate = 0.3 works.",
+        "Try values between 0.03 and 0.3; the message says whether to go up or down.",
+        "learning_rate = 0.1 works.",
     ],
-    solution_source="learning_rate = 0.3",
+    constants={"epochs": EPOCHS, "dead_limit": DEAD_LIMIT, "accuracy": LR_ACCURACY},
     check_fn=_check_learning_rate,
     points=1,
 )
@@ -259,11 +235,7 @@ def _check_leaky_model(model) -> str:
             "exercise is to make units that start switched off trainable again by changing "
             "the activation only."
         )
-    from labkit.models import reinitialize
-
-    run = train_on_spiral(
-        reinitialize(model, CHECK_SEED), keras.optimizers.Adam(learning_rate=LEAKY_LR)
-    )
+    run = train_on_spiral(model, keras.optimizers.Adam(learning_rate=LEAKY_LR))
     starved = {k: v for k, v in run["zero_gradient"].items() if v >= ZERO_GRADIENT_LIMIT}
     if starved:
         layer, fraction = max(starved.items(), key=lambda kv: kv[1])
@@ -288,31 +260,13 @@ def _check_leaky_model(model) -> str:
 q3 = ModelExercise(
     id="q3",
     answer="build_leaky_model",
-    prompt=(
-        "Change `build_leaky_model` so that its units, which start switched off by a bias of "
-        "-1, can still learn: swap ReLU for LeakyReLU. The check trains it with "
-        f"Adam(learning_rate={LEAKY_LR}) for {EPOCHS} epochs; every hidden layer must pass a "
-        f"gradient and test accuracy must reach {LEAKY_ACCURACY:.0%}."
-    ),
     hints=[
         "LeakyReLU outputs a small multiple of negative inputs instead of 0, so its slope is "
         "never 0 and a gradient always flows back.",
         "Change activation='relu' to activation='leaky_relu' in each hidden Dense layer (or "
         "use a linear Dense followed by keras.layers.LeakyReLU()).",
     ],
-    solution_source="""\
-def build_leaky_model():
-    bias = keras.initializers.Constant(-1.0)
-    model = keras.Sequential([keras.Input(shape=(2,))])
-    for _ in range(3):
-        model.add(
-            keras.layers.Dense(
-                32, activation="leaky_relu", kernel_initializer="he_normal", bias_initializer=bias
-            )
-        )
-    model.add(keras.layers.Dense(3))
-    return model
-""",
+    constants={"epochs": EPOCHS, "learning_rate": LEAKY_LR, "accuracy": LEAKY_ACCURACY},
     check_fn=_check_leaky_model,
     points=2,
 )

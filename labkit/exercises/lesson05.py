@@ -121,12 +121,6 @@ def _check_dropout(inputs: list[tuple], outputs: list) -> str:
 q1 = FunctionExercise(
     id="q1",
     answer="dropout_forward",
-    prompt=(
-        "Write `dropout_forward(x, rate, training, seed)`: inverted dropout on a NumPy array. "
-        "In training, zero each entry with probability `rate` (random numbers from "
-        "`np.random.default_rng(seed)`) and divide the kept entries by 1 − rate; at inference "
-        "return x unchanged. Rate 1.0 drops everything (return zeros, never NaN)."
-    ),
     hints=[
         "Handle the easy cases first: `training=False` or `rate == 0` → return x; `rate == 1` → "
         "return np.zeros_like(x) (1/(1 − rate) would divide by zero).",
@@ -134,17 +128,6 @@ q1 = FunctionExercise(
         "random number per entry: `keep = rng.random(x.shape) >= rate`.",
         "Return `x * keep / (1 - rate)`: dropped entries become 0, kept ones are scaled up.",
     ],
-    solution_source='''\
-def dropout_forward(x, rate, training, seed):
-    """Inverted dropout: zero entries with probability rate, scale the rest by 1/(1 - rate)."""
-    if not training or rate == 0:
-        return x
-    if rate == 1:
-        return np.zeros_like(x)
-    rng = np.random.default_rng(seed)
-    keep = rng.random(x.shape) >= rate
-    return x * keep / (1 - rate)
-''',
     check_fn=_check_dropout,
     make_inputs=_dropout_inputs,
     points=2,
@@ -212,15 +195,10 @@ def _check_best_rate(value) -> str:
 q2 = ValueExercise(
     id="q2",
     answer="best_rate",
-    prompt=(
-        "`sweep_record` lists the final metrics of a dropout sweep, one dict per rate. Set "
-        "`best_rate` to the rate with the lowest validation loss (compute it from the record)."
-    ),
     hints=[
         "Compare the entries by their 'val_loss' key, not by 'loss' or 'val_accuracy'.",
         "`min(sweep_record, key=lambda r: r['val_loss'])` is the best entry; take its 'rate'.",
     ],
-    solution_source='best_rate = min(sweep_record, key=lambda r: r["val_loss"])["rate"]\n',
     check_fn=_check_best_rate,
 )
 
@@ -263,13 +241,11 @@ def _check_choice(value) -> str:
 q3 = ValueExercise(
     id="q3",
     answer="rate_one_answer",
-    prompt="What does dropout with rate 1.0 do? Set `rate_one_answer` to the letter of the option.",
     hints=[
         "The rate is the probability that a unit is dropped during a training step.",
         "Look at the sweep's last point and at what Keras's Dropout(1.0) returned in training "
         "mode.",
     ],
-    solution_source='rate_one_answer = "b"\n',
     check_fn=_check_choice,
 )
 

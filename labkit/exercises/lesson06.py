@@ -9,8 +9,6 @@ Example
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from labkit.exercises.core import (
@@ -20,6 +18,7 @@ from labkit.exercises.core import (
     ModelExercise,
     expect_array,
 )
+from labkit.exercises.training import CHECK_SEED, train_for_check
 
 __all__ = [
     "BATCH_SIZE",
@@ -79,22 +78,11 @@ def _check_one_hot(inputs: list[tuple], outputs: list) -> str:
 q1 = FunctionExercise(
     id="q1",
     answer="one_hot",
-    prompt=(
-        "Write `one_hot(labels, num_classes)`: an array of shape (len(labels), num_classes) with "
-        "a 1 in column labels[i] of row i and 0 elsewhere."
-    ),
     hints=[
         "Start from np.zeros((len(labels), num_classes)) and set one entry per row.",
         "`out[np.arange(len(labels)), labels] = 1` sets them all at once; `np.eye(num_classes)"
         "[labels]` is a one-line alternative.",
     ],
-    solution_source='''\
-def one_hot(labels, num_classes):
-    """One row per example with a single 1 in the column of its class."""
-    out = np.zeros((len(labels), num_classes))
-    out[np.arange(len(labels)), labels] = 1
-    return out
-''',
     check_fn=_check_one_hot,
     make_inputs=_one_hot_inputs,
     time_budget=10.0,
@@ -156,23 +144,12 @@ def _check_softmax(inputs: list[tuple], outputs: list) -> str:
 q2 = FunctionExercise(
     id="q2",
     answer="softmax",
-    prompt=(
-        "Write `softmax(logits)` for a 2-D array (one row of logits per example): probabilities "
-        "along each row, and no overflow for logits as large as 1000."
-    ),
     hints=[
         "softmax(z)_j = exp(z_j) / sum_k exp(z_k) along each row: use axis=1 with "
         "keepdims=True so the division broadcasts.",
         "exp(1000) overflows to inf. Subtracting the row's maximum, z - z.max(axis=1, "
         "keepdims=True), gives the same probabilities with every exponent ≤ 0.",
     ],
-    solution_source='''\
-def softmax(logits):
-    """Row-wise softmax, shifted by each row's maximum so exp never overflows."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-''',
     check_fn=_check_softmax,
     make_inputs=_softmax_inputs,
     time_budget=10.0,
@@ -184,7 +161,6 @@ TARGET_ACCURACY = 0.95
 EPOCHS = 20
 BATCH_SIZE = 64
 LEARNING_RATE = 2e-3
-SEED = 0
 MAX_PARAMS = 300_000
 PROBE_SIZE = 256
 BLOCKING_KINDS = ("vanishing", "exploding", "dead_relu")
@@ -195,7 +171,6 @@ def _check_model(model) -> str:
 
     from labkit import datasets
     from labkit.diagnose import diagnose
-    from labkit.models import reinitialize
 
     try:
         inputs, outputs = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
@@ -229,26 +204,23 @@ def _check_model(model) -> str:
             "plenty for 8×8 digits)."
         )
 
-    keras.utils.set_random_seed(SEED)
-    # Fresh weights drawn with NumPy from the fixed seed: the same start on every backend.
-    model = reinitialize(keras.models.clone_model(model), SEED)
-    model.compile(
+    (x_train, y_train), test = datasets.load("digits")
+    run = train_for_check(
+        model,
+        (x_train, y_train),
         optimizer=keras.optimizers.Adam(LEARNING_RATE),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        eval_data=test,
+        clone=True,
     )
-    (x_train, y_train), (x_test, y_test) = datasets.load("digits")
-    # The split comes shuffled by NumPy; keeping its order makes the run backend independent.
-    history = model.fit(
-        x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE, shuffle=False, verbose=0
-    )
-    final_loss = history.history["loss"][-1]
-    if not math.isfinite(final_loss):
+    if run.diverged:
         raise Incorrect(
-            "the training loss became NaN or inf: the gradients exploded. Lower the learning "
-            "rate's effect with batch normalization or smaller initial weights (He/Glorot)."
+            f"{run.diverged}: the gradients exploded. Lower the learning rate's effect with "
+            "batch normalization or smaller initial weights (He/Glorot)."
         )
-    accuracy = float(model.evaluate(x_test, y_test, verbose=0)[1])
+    model, accuracy = run.model, run.accuracy
     report = diagnose(model, x_train[:PROBE_SIZE], y_train[:PROBE_SIZE])
     problems = [f for f in report if f.kind in BLOCKING_KINDS]
 
@@ -260,7 +232,9 @@ def _check_model(model) -> str:
         )
     for f in problems:
         shortfalls.append(f"diagnose found {f.kind} in {f.layer}: {f.message}")
-    budget = f"(trained {EPOCHS} epochs, batch {BATCH_SIZE}, Adam {LEARNING_RATE:g}, seed {SEED})"
+    budget = (
+        f"(trained {EPOCHS} epochs, batch {BATCH_SIZE}, Adam {LEARNING_RATE:g}, seed {CHECK_SEED})"
+    )
     if shortfalls:
         raise Incorrect(f"{budget} " + "; ".join(shortfalls))
     return (
@@ -272,12 +246,6 @@ def _check_model(model) -> str:
 q3 = ModelExercise(
     id="q3",
     answer="build_model",
-    prompt=(
-        "Write `build_model()`, returning an UNCOMPILED Keras model for the flat digits (64 "
-        "inputs, 10 linear outputs). The checker trains it with Adam and "
-        "SparseCategoricalCrossentropy(from_logits=True) for a fixed budget from a fixed seed; "
-        "it passes with ≥ 95 % test accuracy and no vanishing, exploding or dead-ReLU finding."
-    ),
     hints=[
         "Everything from the course applies: ReLU hidden layers with He initialization, a "
         "linear output of 10 units, and dropout at the rate the validation set chose.",
@@ -287,11 +255,7 @@ q3 = ModelExercise(
         "activation='relu', kernel_initializer='he_normal'), keras.layers.Dropout(0.2), ..., "
         "keras.layers.Dense(10)]).",
     ],
-    solution_source='''\
-def build_model():
-    """Two ReLU layers (He init) with dropout and a linear 10-logit output."""
-    return build_mlp(64, depth=2, width=256, dropout=best_dropout, output_units=10)
-''',
+    constants={"epochs": EPOCHS, "batch": BATCH_SIZE, "target": TARGET_ACCURACY},
     check_fn=_check_model,
     points=3,
     time_budget=30.0,

@@ -5,8 +5,9 @@ then *replaces itself* with ``python -m ipykernel_launcher``, so the limit appli
 and to anything it starts, and no extra process sits in between. A submission that allocates
 without bound gets a ``MemoryError`` (or its kernel dies) instead of exhausting the machine.
 
-:func:`write_kernelspec` writes a kernelspec that launches it; the runner passes that directory to
-a ``KernelSpecManager``, so nothing is installed in the user's Jupyter configuration.
+:func:`write_kernelspec` writes a kernelspec that launches it; the grader passes the directory it
+returns as ``kernel=`` to :func:`labkit.executor.kernel_session`, so nothing is installed in the
+user's Jupyter configuration.
 
 Example
 -------

@@ -4,16 +4,16 @@ Steps for one notebook:
 
 1. read it (any readable ``.ipynb``) and find its lesson (``metadata.labkit.lesson``, else the
    file name);
-2. start a fresh kernel (:mod:`labkit.grading.kernel`) in an empty working directory, seed
-   Python's and NumPy's generators, then run the notebook's code cells one by one with a
-   per-cell timeout; a cell that raises does not stop the run; a cell that hangs is interrupted;
-   a cell that kills or wedges the kernel is skipped and the notebook is re-run without it in a
-   new kernel (at most :data:`MAX_KERNEL_STARTS` kernels);
-3. in that same kernel run the *extraction* code: it loads private copies of
-   ``labkit/exercises/core.py`` and :mod:`labkit.grading.transport` by file path (so nothing the
-   notebook did to ``labkit`` matters), looks up each exercise's variable in the notebook's
-   globals, calls the exercise kind's ``collect`` on it (functions on inputs the grader chose) and
-   writes the data to disk;
+2. start a fresh kernel (:mod:`labkit.grading.kernel`, through :mod:`labkit.executor`) in an
+   empty working directory, seed Python's and NumPy's generators, then run the notebook's code
+   cells one by one with a per-cell timeout; a cell that raises does not stop the run; a cell
+   that hangs is interrupted; a cell that kills or wedges the kernel is skipped and the notebook
+   is re-run without it in a new kernel (at most :data:`MAX_KERNEL_STARTS` kernels);
+3. in that same kernel run :data:`SHIM`, which loads :mod:`labkit.grading.collector` by file path
+   and calls it: with private copies of ``labkit/exercises/core.py`` and
+   :mod:`labkit.grading.transport` (so nothing the notebook did to ``labkit`` matters) it looks
+   up each exercise's variable in the notebook's globals, collects it with its kind's collector
+   (functions on inputs the grader chose) and writes the data to disk;
 4. read the data back here and call the lesson's own ``exercise.grade(data)`` in this process.
 
 Nothing the notebook printed, stored or returned from its check cells is used.
@@ -27,11 +27,8 @@ Example
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import os
-import subprocess
 import tempfile
 import threading
 import types
@@ -42,10 +39,10 @@ from pathlib import Path
 
 import nbformat
 
-from labkit._setup import KERNEL_ENV
+from labkit import executor
 from labkit.exercises import core
-from labkit.grading import transport
-from labkit.grading.kernel import KERNEL_NAME, write_kernelspec
+from labkit.grading import collector, transport
+from labkit.grading.kernel import write_kernelspec
 
 __all__ = ["DEFAULT_MEMORY_GB", "DEFAULT_TIMEOUT", "SubmissionResult", "grade_paths", "lesson_of"]
 
@@ -54,59 +51,27 @@ DEFAULT_MEMORY_GB = 8.0
 MAX_KERNEL_STARTS = 3
 PROBE_TIMEOUT = 10
 SEED = 0
-_CORE_PATH = Path(core.__file__).resolve()
-_TRANSPORT_PATH = Path(transport.__file__).resolve()
+_COLLECTOR_PATH = Path(collector.__file__).resolve()
 _GRADE_LOCK = threading.Lock()
-# nbclient logs kernel deaths and timeouts as errors; they are reported as notes instead
-_QUIET = logging.getLogger("labkit.grading.kernel_client")
-_QUIET.addHandler(logging.NullHandler())
-_QUIET.propagate = False
-
 PREAMBLE = f"""\
 import random as _labkit_random, numpy as _labkit_np
 _labkit_random.seed({SEED}); _labkit_np.random.seed({SEED})
 del _labkit_random, _labkit_np
 """
 
-EXTRACT = """\
-def _labkit_grader_extract(core_path, transport_path, out):
-    import importlib.util, json, sys, uuid
+# The one cell of grader code a submission's kernel runs: load the collector by path, call it.
+SHIM = """\
+def _labkit_collect(path, out):
+    import importlib.util
 
-    def load(path):
-        name = "_labkit_grader_" + uuid.uuid4().hex
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            del sys.modules[name]
-        return module
+    spec = importlib.util.spec_from_file_location("_labkit_grader_collector", path)
+    collector = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(collector)
+    collector.collect_answers(globals(), out)
 
-    core, transport = load(core_path), load(transport_path)
-    kinds = {"value": core.ValueExercise, "function": core.FunctionExercise,
-             "model": core.ModelExercise}
-    with open(out + "/plan.json") as f:
-        plan = json.load(f)
-    user = globals()
-    for item in plan:
-        if item["answer"] not in user:
-            transport.pack(transport.MISSING, out, item["stem"], core)
-            continue
-        inputs = None
-        extra = {}
-        if item["kind"] == "function":
-            inputs = transport.unpack(out, item["inputs"], core, functions=True)
-            extra["make_inputs"] = lambda: inputs
-        exercise = kinds[item["kind"]](
-            id=item["id"], answer=item["answer"], prompt="", hints=["", ""],
-            solution_source="", time_budget=item["time_budget"], **extra)
-        try:
-            data = exercise.collect(user[item["answer"]], inputs)
-            transport.pack(data, out, item["stem"], core)
-        except Exception as exc:
-            failed = core.CallFailed("raised", f"{type(exc).__name__}: {exc}"[:500])
-            transport.pack(failed, out, item["stem"], core)
+
+_labkit_collect({path!r}, {out!r})
+del _labkit_collect
 """
 
 
@@ -180,19 +145,22 @@ def grade_paths(
     jobs = jobs or os.cpu_count() or 1
 
     def one(path: Path) -> SubmissionResult:
-        result = grade_one(path, timeout, spec_root)
+        result = grade_one(path, timeout, kernel)
         if on_done is not None:
             on_done(result)
         return result
 
     with tempfile.TemporaryDirectory(prefix="labkit-kernelspec-") as spec_root:
-        write_kernelspec(spec_root, int(memory_gb * 2**30))
+        kernel = write_kernelspec(spec_root, int(memory_gb * 2**30))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(one, paths))
 
 
-def grade_one(path: Path, timeout: float, spec_root: str) -> SubmissionResult:
-    """Grade one notebook; never raises (problems become an ``"error"`` result)."""
+def grade_one(path: Path, timeout: float, kernel: Path) -> SubmissionResult:
+    """Grade one notebook in ``kernel`` (a kernelspec directory); never raises.
+
+    Problems become an ``"error"`` result.
+    """
     lesson_name, max_score = None, None
     try:
         try:
@@ -208,7 +176,7 @@ def grade_one(path: Path, timeout: float, spec_root: str) -> SubmissionResult:
             raise _Ungradable(str(exc)) from None
         max_score = float(lesson.max_points)
         with tempfile.TemporaryDirectory(prefix="labkit-grade-") as work:
-            return _run_and_grade(path, nb, lesson, Path(work), timeout, spec_root)
+            return _run_and_grade(path, nb, lesson, Path(work), timeout, kernel)
     except _Ungradable as exc:
         return SubmissionResult(str(path), lesson_name, "error", str(exc), max_score=max_score)
     except Exception as exc:  # a bug or an environment problem: report it, keep the batch going
@@ -216,7 +184,7 @@ def grade_one(path: Path, timeout: float, spec_root: str) -> SubmissionResult:
         return SubmissionResult(str(path), lesson_name, "error", message, max_score=max_score)
 
 
-def _run_and_grade(path, nb, lesson, work: Path, timeout, spec_root) -> SubmissionResult:
+def _run_and_grade(path, nb, lesson, work: Path, timeout, kernel) -> SubmissionResult:
     out = work / "answers"
     cwd = work / "cwd"
     out.mkdir()
@@ -227,13 +195,10 @@ def _run_and_grade(path, nb, lesson, work: Path, timeout, spec_root) -> Submissi
         for number, cell in enumerate(nb.get("cells", []), start=1)
         if cell.get("cell_type") == "code" and isinstance(cell.get("source", ""), str)
     ]
-    extract = (
-        f"{EXTRACT}\n\n_labkit_grader_extract({str(_CORE_PATH)!r}, {str(_TRANSPORT_PATH)!r}, "
-        f"{str(out)!r})\ndel _labkit_grader_extract\n"
-    )
+    shim = SHIM.format(path=str(_COLLECTOR_PATH), out=str(out))
     budget = timeout + sum(e.time_budget for e in lesson) + 30
-    execution = _Execution(cells, extract, timeout, budget, cwd, spec_root)
-    notes = asyncio.run(execution.run())
+    execution = _Execution(cells, shim, timeout, budget, cwd, kernel)
+    notes = executor.run_sync(execution.run())
     results = []
     collected = 0
     for exercise, item in zip(lesson, plan):
@@ -286,7 +251,7 @@ def _write_plan(lesson, out: Path) -> list[dict]:
             "time_budget": float(exercise.time_budget),
             "stem": f"answer_{index}",
         }
-        if exercise.kind not in ("value", "function", "model"):
+        if exercise.kind not in core.COLLECTORS:
             raise _Ungradable(f"exercise {exercise.id} has an unknown kind {exercise.kind!r}")
         if exercise.kind == "function":
             inputs = [_input_data(list(args), exercise.id) for args in exercise.make_inputs()]
@@ -325,87 +290,67 @@ def _input_data(value, exercise_id: str):
 
 
 class _Execution:
-    """Runs the cells (skipping those that kill the kernel), then the extraction, in a kernel."""
+    """Runs the cells (skipping those that kill the kernel), then the shim, in a kernel."""
 
-    def __init__(self, cells, extract, timeout, extract_timeout, cwd, spec_root):
+    def __init__(self, cells, shim, timeout, shim_timeout, cwd, kernel):
         self.cells = cells
-        self.extract = extract
+        self.shim = shim
         self.timeout = timeout
-        self.extract_timeout = extract_timeout
+        self.shim_timeout = shim_timeout
         self.cwd = cwd
-        self.spec_root = spec_root
+        self.kernel = kernel
         self.skip: set[int] = set()
         self.notes: list[str] = []
 
     async def run(self) -> list[str]:
-        # nbclient leaves output-polling tasks behind when a kernel dies: nothing to report
-        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
         for attempt in range(MAX_KERNEL_STARTS):
             if await self._attempt(final=attempt == MAX_KERNEL_STARTS - 1):
                 break
         return self.notes
 
     async def _attempt(self, final: bool) -> bool:
-        """One kernel from start to extraction; False when a cell killed it (retry)."""
-        from jupyter_client import AsyncKernelManager
-        from jupyter_client.kernelspec import KernelSpecManager
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-        km = AsyncKernelManager(
-            kernel_name=KERNEL_NAME,
-            kernel_spec_manager=KernelSpecManager(kernel_dirs=[self.spec_root]),
-        )
+        """One kernel from start to collection; False when a cell killed it (retry)."""
         nb = nbformat.v4.new_notebook(
             cells=[nbformat.v4.new_code_cell(PREAMBLE)]
             + [nbformat.v4.new_code_cell(src) for _, src in self.cells]
-            + [nbformat.v4.new_code_cell("pass"), nbformat.v4.new_code_cell(self.extract)]
-        )
-        client = NotebookClient(
-            nb, km=km, timeout=self.timeout, allow_errors=True, record_timing=False, log=_QUIET
+            + [nbformat.v4.new_code_cell("pass"), nbformat.v4.new_code_cell(self.shim)]
         )
         try:
-            await km.start_kernel(
-                cwd=str(self.cwd),
-                env={**os.environ, **KERNEL_ENV},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            await client.async_start_new_kernel_client()
-        except Exception as exc:
-            self.notes.append(f"the kernel could not start: {type(exc).__name__}: {exc}")
-            await _shutdown(km, client)
+            async with executor.kernel_session(
+                nb, cwd=self.cwd, timeout=self.timeout, kernel=self.kernel
+            ) as session:
+                return await self._run_cells(session, final)
+        except executor.KernelStartFailed as exc:
+            self.notes.append(str(exc))
             return True
-        try:
-            await client.async_execute_cell(nb.cells[0], 0)
-            for position, (number, _) in enumerate(self.cells, start=1):
-                if number in self.skip:
-                    continue
-                cell = nb.cells[position]
-                try:
-                    await client.async_execute_cell(cell, position)
-                except CellTimeoutError:
-                    self.notes.append(f"cell {number} ran past {self.timeout:g} s: interrupted")
-                    await km.interrupt_kernel()
-                    if not await self._responsive(client, nb):
-                        return self._give_up_cell(number, "did not stop when interrupted", final)
-                    continue
-                except DeadKernelError:
-                    return self._give_up_cell(number, "killed the kernel", final)
-                self._note_error(cell, number)
-            if final and self.skip:
-                self.notes.append("stopped retrying; answers not collected may be missing")
-            client.timeout = self.extract_timeout
+
+    async def _run_cells(self, session: executor.KernelSession, final: bool) -> bool:
+        await session.run_cell(0)
+        for position, (number, _) in enumerate(self.cells, start=1):
+            if number in self.skip:
+                continue
             try:
-                await client.async_execute_cell(nb.cells[-1], len(nb.cells) - 1)
-            except (CellTimeoutError, DeadKernelError) as exc:
-                self.notes.append(f"collecting the answers failed: {type(exc).__name__}")
-            for output in nb.cells[-1].get("outputs", []):
-                if output.get("output_type") == "error":
-                    self.notes.append(f"collecting the answers raised {output.get('ename')}")
-            return True
-        finally:
-            await _shutdown(km, client)
+                await session.run_cell(position)
+            except executor.CellFailed as exc:
+                self.notes.append(f"cell {number} raised {f'{exc.ename}: {exc.evalue}'[:200]}")
+            except executor.CellTimedOut:
+                self.notes.append(f"cell {number} ran past {self.timeout:g} s: interrupted")
+                await session.interrupt()
+                if not await self._responsive(session):
+                    return self._give_up_cell(number, "did not stop when interrupted", final)
+            except executor.KernelDied:
+                return self._give_up_cell(number, "killed the kernel", final)
+        if final and self.skip:
+            self.notes.append("stopped retrying; answers not collected may be missing")
+        try:
+            await session.run_cell(len(session.nb.cells) - 1, timeout=self.shim_timeout)
+        except executor.CellFailed as exc:
+            self.notes.append(f"collecting the answers raised {exc.ename}")
+        except executor.CellTimedOut:
+            self.notes.append(f"collecting the answers ran past {self.shim_timeout:g} s")
+        except executor.KernelDied:
+            self.notes.append("the kernel died while the answers were collected")
+        return True
 
     def _give_up_cell(self, number: int, what: str, final: bool) -> bool:
         self.skip.add(number)
@@ -413,30 +358,12 @@ class _Execution:
         self.notes.append(f"cell {number} {what}{retry}")
         return final
 
-    async def _responsive(self, client, nb) -> bool:
-        from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-        client.timeout = PROBE_TIMEOUT
+    async def _responsive(self, session: executor.KernelSession) -> bool:
+        """Whether the kernel runs the probe cell (``pass``) after an interrupt."""
         try:
-            await client.async_execute_cell(nb.cells[-2], len(nb.cells) - 2)
-        except (CellTimeoutError, DeadKernelError):
+            await session.run_cell(len(session.nb.cells) - 2, timeout=PROBE_TIMEOUT)
+        except executor.CellFailed:  # a late KeyboardInterrupt: the kernel answered all the same
+            return True
+        except (executor.CellTimedOut, executor.KernelDied):
             return False
-        finally:
-            client.timeout = self.timeout
         return True
-
-    def _note_error(self, cell, number: int) -> None:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
-                self.notes.append(f"cell {number} raised {message[:200]}")
-
-
-async def _shutdown(km, client) -> None:
-    try:
-        if client.kc is not None:
-            client.kc.stop_channels()
-        if km.has_kernel:
-            await km.shutdown_kernel(now=True)
-    except Exception:  # the kernel may already be gone; nothing else to clean up
-        await km.cleanup_resources()

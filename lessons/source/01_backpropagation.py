@@ -253,7 +253,7 @@ fig
 
 # %%
 def backward(params, X, y):
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q1
     logits, (z1, h) = forward(params, X)
     dlogits = (sigmoid(logits) - y) / len(X)
     dW2 = h.T @ dlogits
@@ -279,7 +279,7 @@ ex.q1.check(backward)
 
 # %%
 def numerical_gradient(f, x, eps=1e-5):
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q2
     grad = np.zeros_like(x, dtype=float)
     for i in np.ndindex(x.shape):
         x_plus, x_minus = x.copy(), x.copy()
@@ -301,7 +301,7 @@ ex.q2.check(numerical_gradient)
 
 # %%
 def sgd_step(params, grads, learning_rate):
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q3
     return {k: params[k] - learning_rate * grads[k] for k in params}
     # END SOLUTION
 
@@ -311,12 +311,13 @@ ex.q3.check(sgd_step)
 
 # %% [markdown]
 # ### Exercise 4 — why not finite differences?
-# A network has 784 inputs, one hidden layer of 100 units and 10 outputs (Dense layers with
-# biases). How many loss evaluations does a central-difference check of every gradient entry
-# need? Store the number in `n_evals` (backpropagation needs one forward and one backward pass).
+# A network has {{q4.inputs}} inputs, one hidden layer of {{q4.hidden}} units and {{q4.outputs}}
+# outputs (Dense layers with biases). How many loss evaluations does a central-difference check of
+# every gradient entry need? Store the number in `n_evals` (backpropagation needs one forward and
+# one backward pass).
 
 # %%
-n_evals = 2 * (784 * 100 + 100 + 100 * 10 + 10)  # SOLUTION
+n_evals = 2 * (784 * 100 + 100 + 100 * 10 + 10)  # SOLUTION q4
 
 # %%
 ex.q4.check(n_evals)

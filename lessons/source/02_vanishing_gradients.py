@@ -98,7 +98,7 @@ print(f"test accuracy after 20 epochs: {sigmoid_accuracy:.0%}  (guessing: 33%)")
 # (step 0, before any update), one gradient norm per layer from the input side to the output:
 
 # %%
-first = sigmoid_monitor.history[0]["norms"]
+first = sigmoid_monitor.at(0)
 for name, norm in first.items():
     print(f"{name:>9}: gradient norm {norm:.1e}")
 print(f"vanishing ratio (lowest / largest): {vanishing_ratio(first):.0e}")
@@ -185,7 +185,7 @@ relu_model = build_mlp(
 reinitialize(relu_model, seed=0)
 relu_monitor, relu_change = train(relu_model)
 relu_accuracy = relu_model.evaluate(x_test, y_test, verbose=0)[1]
-relu_first = relu_monitor.history[0]["norms"]
+relu_first = relu_monitor.at(0)
 print(f"{'':>20} {'sigmoid':>10} {'ReLU + He':>10}")
 print(
     f"{'vanishing ratio':>20} {vanishing_ratio(first):>10.0e} {vanishing_ratio(relu_first):>10.1f}"
@@ -223,22 +223,23 @@ record = ex.RECORD
 record
 
 # %%
-ratio = record["norms"]["hidden_1"] / max(record["norms"].values())  # SOLUTION
+ratio = record["norms"]["hidden_1"] / max(record["norms"].values())  # SOLUTION q1
 
 # %%
 ex.q1.check(ratio)
 
 # %% [markdown]
 # ### Exercise 2 — a deep network that learns
-# Write `build_deep_model()` that returns an **uncompiled** model for the spiral data (input
-# shape `(2,)`, 3 output logits) with **at least 10 hidden layers**. The check compiles it, asks
-# for its gradient profile (the lowest layer must get at least $10^{-3}$ of the largest gradient)
-# and trains it for 8 short epochs with Adam: it must reach 80% test accuracy.
+# Write `build_deep_model()` that returns an **uncompiled** model for the spiral data (input shape
+# `(2,)`, 3 output logits) with **at least {{q2.min_hidden}} hidden layers**. The check compiles it,
+# asks for its gradient profile (the lowest layer must get at least {{q2.min_ratio:g}} of the
+# largest gradient) and trains it for {{q2.epochs}} short epochs with Adam: it must reach
+# {{q2.min_accuracy:.0%}} test accuracy.
 
 
 # %%
 def build_deep_model():
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q2
     return build_mlp(2, depth=10, width=32, activation="relu", output_units=3)
     # END SOLUTION
 
@@ -248,11 +249,11 @@ ex.q2.check(build_deep_model)
 
 # %% [markdown]
 # ### Exercise 3 — the bound
-# A gradient flows back through 12 sigmoid layers. What is the largest possible value of the
-# product of their 12 sigmoid derivatives? Store it in `bound`.
+# A gradient flows back through {{q3.n_layers}} sigmoid layers. What is the largest possible value
+# of the product of their {{q3.n_layers}} sigmoid derivatives? Store it in `bound`.
 
 # %%
-bound = 0.25**12  # SOLUTION
+bound = 0.25**12  # SOLUTION q3
 
 # %%
 ex.q3.check(bound)

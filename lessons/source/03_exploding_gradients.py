@@ -151,9 +151,9 @@ model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
 monitor = GradientMonitor(probe=probe, on_explode="stop", verbose=0)
 history = model.fit(x, y, batch_size=512, epochs=8, verbose=0, callbacks=[monitor])
 f = monitor.findings[0]
-norms_at = {record["step"]: record["norms"] for record in monitor.history}
-print(f"largest gradient norm at step 0 (before any update): {max(norms_at[0].values()):.1e}")
-norm = norms_at[f.step][f.layer]
+step_0 = monitor.snapshot(0)
+print(f"largest gradient norm at step 0 (before any update): {max(step_0.values()):.1e}")
+norm = monitor.snapshot(f.step)[f.layer]
 print(f"first finding: {f.kind} in layer {f.layer} at step {f.step} (norm {norm:.1e})")
 print("training stopped:", model.stop_training, "after", len(history.history["loss"]), "step(s)")
 print("last loss:", f"{history.history['loss'][-1]:.3g}")
@@ -203,7 +203,7 @@ for name, options in remedies.items():
     history = model.fit(
         x, y, batch_size=128, epochs=10, verbose=0, shuffle=False, callbacks=[monitor]
     )
-    largest = max(max(record["norms"].values()) for record in monitor.history)
+    largest = max(max(monitor.snapshot(step).values()) for step in monitor.steps())
     results[name] = (history.history["loss"], largest)
 
 print(f"{'remedy':21s} {'final loss':>10s} {'max grad norm':>14s}  trained stably?")
@@ -256,22 +256,22 @@ fig
 # ## Exercises
 #
 # **Exercise 1.** Choose a plain-SGD learning rate for the large-init network. The check trains
-# a fresh copy (another random initialization, fresh data) for 32 steps with batch size 64; the
-# loss must stay finite and end below 5. If your rate is too high it diverges; too low, it
-# barely learns — the message says which.
+# a fresh copy (another random initialization, fresh data) for {{q1.steps}} steps with batch size
+# {{q1.batch}}; the loss must stay finite and end below {{q1.target:g}}. If your rate is too high it
+# diverges; too low, it barely learns — the message says which.
 
 # %%
-learning_rate = 1e-3  # SOLUTION
+learning_rate = 1e-3  # SOLUTION q1
 
 # %%
 ex.q1.check(learning_rate)
 
 # %% [markdown]
 # **Exercise 2.** The builder below is the exploding network written out layer by layer. Add
-# batch normalization so that it trains with `SGD(learning_rate=0.01)`, keeping the large
-# initializer. The check trains your model for 32 steps and looks at what it does: the loss must
-# stay finite and end below 2. The builder to start from (copy it into `build_model` and change
-# it):
+# batch normalization so that it trains with `SGD(learning_rate={{q2.learning_rate:g}})`, keeping
+# the large initializer. The check trains your model for {{q2.steps}} steps and looks at what it
+# does: the loss must stay finite and end below {{q2.target:g}}. The builder to start from (copy it
+# into `build_model` and change it):
 #
 # ```python
 # big = keras.initializers.RandomNormal(stddev=0.5)
@@ -285,7 +285,7 @@ ex.q1.check(learning_rate)
 
 # %%
 def build_model():
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q2
     big = keras.initializers.RandomNormal(stddev=0.5)
     model = keras.Sequential([keras.Input(shape=(8,))])
     for _ in range(4):
@@ -301,12 +301,14 @@ def build_model():
 ex.q2.check(build_model)
 
 # %% [markdown]
-# **Exercise 3.** Now the learning rate is 0.05 — five times the rate that already diverged.
-# Pick the `clipnorm` value for `SGD(learning_rate=0.05, clipnorm=clip_value)` so the network
-# still trains: the check runs 32 steps and wants a loss that never blows up and ends below 2.
+# **Exercise 3.** Now the learning rate is {{q3.learning_rate:g}} — five times the rate that
+# already diverged. Pick the `clipnorm` value for
+# `SGD(learning_rate={{q3.learning_rate:g}}, clipnorm=clip_value)` so the network still trains:
+# the check runs {{q3.steps}} steps and wants a loss that never blows up and ends below
+# {{q3.target:g}}.
 
 # %%
-clip_value = 10.0  # SOLUTION
+clip_value = 10.0  # SOLUTION q3
 
 # %%
 ex.q3.check(clip_value)

@@ -98,9 +98,9 @@ def train(model, epochs=10):
 # %%
 model_high = make_model(learning_rate=3.0)
 monitor_high, accuracy_high = train(model_high)
-for record in monitor_high.history[::3]:
-    fractions = "  ".join(f"{k} {v:4.0%}" for k, v in record["dead_fraction"].items())
-    print(f"step {record['step']:3d}: {fractions}")
+for step in monitor_high.steps()[::3]:
+    fractions = "  ".join(f"{k} {v:4.0%}" for k, v in monitor_high.snapshot(step).items())
+    print(f"step {step:3d}: {fractions}")
 print(f"test accuracy: {accuracy_high:.0%} (chance is 33%)")
 
 # %% [markdown]
@@ -165,10 +165,10 @@ print(f"live unit {live}: largest |gradient| of its incoming weights = {live_gra
 # %%
 model_bias = make_model(learning_rate=0.5, bias=-1.0)
 monitor_bias, accuracy_bias = train(model_bias)
-first, last = monitor_bias.history[0], monitor_bias.history[-1]
-for record in (first, last):
-    fractions = "  ".join(f"{k} {v:4.0%}" for k, v in record["dead_fraction"].items())
-    print(f"step {record['step']:3d}: {fractions}")
+first, last = monitor_bias.steps()[0], monitor_bias.steps()[-1]
+for step in (first, last):
+    fractions = "  ".join(f"{k} {v:4.0%}" for k, v in monitor_bias.snapshot(step).items())
+    print(f"step {step:3d}: {fractions}")
 print(f"test accuracy: {accuracy_bias:.0%}")
 
 # %% [markdown]
@@ -244,7 +244,7 @@ for name, model, accuracy in rows:
 
 # %%
 def count_dead_units(activations):
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q1
     flat = activations.reshape(-1, activations.shape[-1])
     return int(np.sum(np.all(flat == 0, axis=0)))
     # END SOLUTION
@@ -255,22 +255,23 @@ ex.q1.check(count_dead_units)
 
 # %% [markdown]
 # **Exercise 2.** Choose a plain-SGD learning rate for the spiral network. The check trains it
-# for 5 epochs from another random initialization: every ReLU layer must keep its dead fraction
-# under 25%, and the test accuracy must reach 80%. Too high kills units; too low learns too
-# little — the message tells you which.
+# for {{q2.epochs}} epochs from another random initialization: every ReLU layer must keep its dead
+# fraction under {{q2.dead_limit:.0%}}, and the test accuracy must reach {{q2.accuracy:.0%}}. Too
+# high kills units; too low learns too little — the message tells you which.
 
 # %%
-learning_rate = 0.3  # SOLUTION
+learning_rate = 0.1  # SOLUTION q2
 
 # %%
 ex.q2.check(learning_rate)
 
 # %% [markdown]
 # **Exercise 3.** The builder below starts every hidden bias at $-1$, which kills its ReLU
-# units before training begins. Keep the biases, but make the units trainable by swapping ReLU
-# for LeakyReLU. The check trains your model with `Adam(learning_rate=0.01)` for 5 epochs: every
-# hidden layer must pass a gradient to each of its units, and the test accuracy must reach 80%.
-# The builder to start from (copy it into `build_leaky_model` and change it):
+# units before training begins. Keep the biases, but make the units trainable by swapping ReLU for
+# LeakyReLU. The check trains your model with `Adam(learning_rate={{q3.learning_rate:g}})` for
+# {{q3.epochs}} epochs: every hidden layer must pass a gradient to each of its units, and the test
+# accuracy must reach {{q3.accuracy:.0%}}. The builder to start from (copy it into
+# `build_leaky_model` and change it):
 #
 # ```python
 # bias = keras.initializers.Constant(-1.0)
@@ -288,7 +289,7 @@ ex.q2.check(learning_rate)
 
 # %%
 def build_leaky_model():
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q3
     bias = keras.initializers.Constant(-1.0)
     model = keras.Sequential([keras.Input(shape=(2,))])
     for _ in range(3):

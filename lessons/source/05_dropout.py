@@ -273,7 +273,7 @@ print(f"rate 1.0 model, validation accuracy:   {results[-1]['val_accuracy']:.2f}
 # %%
 def dropout_forward(x, rate, training, seed):
     """Inverted dropout: zero entries with probability rate, scale the rest by 1/(1 - rate)."""
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q1
     if not training or rate == 0:
         return x
     if rate == 1:
@@ -301,7 +301,7 @@ for r in sweep_record:
     print(r)
 
 # %%
-best_rate = min(sweep_record, key=lambda r: r["val_loss"])["rate"]  # SOLUTION
+best_rate = min(sweep_record, key=lambda r: r["val_loss"])["rate"]  # SOLUTION q2
 
 # %%
 ex.q2.check(best_rate)
@@ -316,7 +316,7 @@ for letter, text in ex.CHOICES.items():
     print(f"({letter}) {text}")
 
 # %%
-rate_one_answer = "b"  # SOLUTION
+rate_one_answer = "b"  # SOLUTION q3
 
 # %%
 ex.q3.check(rate_one_answer)

@@ -169,7 +169,7 @@ print(" rate  val loss  val acc  monitor findings  most dead units in a layer")
 for rate, run in runs.items():
     logs = run["history"].history
     findings = run["grads"].findings + run["dead"].findings
-    most_dead = max(max(r["dead_fraction"].values()) for r in run["dead"].history)
+    most_dead = max(max(run["dead"].values(layer)) for layer in run["dead"].layers())
     print(
         f"  {rate:.1f}  {logs['val_loss'][-1]:8.3f}  {logs['val_accuracy'][-1]:7.3f}"
         f"  {len(findings):16d}  {most_dead:.0%}"
@@ -242,7 +242,7 @@ plots.confusion_matrix(y_test, predicted, title="Digits test set: true vs predic
 # %%
 def one_hot(labels, num_classes):
     """One row per example with a single 1 in the column of its class."""
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q1
     out = np.zeros((len(labels), num_classes))
     out[np.arange(len(labels)), labels] = 1
     return out
@@ -264,7 +264,7 @@ ex.q1.check(one_hot)
 # %%
 def softmax(logits):
     """Row-wise softmax, shifted by each row's maximum so exp never overflows."""
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q2
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
@@ -280,9 +280,9 @@ ex.q2.check(softmax)
 # Write `build_model()`, a zero-argument function that returns an **uncompiled** Keras model for
 # the flat digits: 64 inputs and 10 linear outputs. The check clones it with fresh weights from a
 # fixed seed, compiles it with Adam and `SparseCategoricalCrossentropy(from_logits=True)`, trains
-# it on the whole training split for 20 epochs (batches of 64), and then
+# it on the whole training split for {{q3.epochs}} epochs (batches of {{q3.batch}}), and then
 #
-# - measures the accuracy on the test split: it must be at least 95 %;
+# - measures the accuracy on the test split: it must be at least {{q3.target:.0%}};
 # - runs `diagnose` on a probe batch: no vanishing, exploding or dead-ReLU finding is allowed.
 #
 # Use what the lesson measured, including the dropout rate the validation set chose
@@ -292,7 +292,7 @@ ex.q2.check(softmax)
 # %%
 def build_model():
     """Two ReLU layers (He init) with dropout and a linear 10-logit output."""
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION q3
     return build_mlp(64, depth=2, width=256, dropout=best_dropout, output_units=10)
     # END SOLUTION
 
