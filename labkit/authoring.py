@@ -161,6 +161,25 @@ def keep_solutions(code: str) -> str:
     return "\n".join(_ONE_LINE_MARK.sub("", line).rstrip() for line in lines)
 
 
+def lesson_recipes(name: str) -> list:
+    """The runs a lesson's diagnosis exercises show (its exercise module's ``RUNS``), or ``[]``.
+
+    Example
+    -------
+    >>> [r.failure for r in lesson_recipes("03_exploding_gradients")]  # doctest: +SKIP
+    ['lr_too_high', 'healthy', 'exploding']
+    """
+    import importlib
+
+    from labkit.exercises import LESSON_MODULES
+
+    if name not in LESSON_MODULES:
+        return []
+    return list(
+        getattr(importlib.import_module(f"labkit.exercises.{LESSON_MODULES[name]}"), "RUNS", [])
+    )
+
+
 def _lesson(name: str):
     """The lesson's exercises, or ``None`` for a notebook that is not one of the course's."""
     from labkit.exercises import LESSON_MODULES, lesson_for
@@ -334,13 +353,19 @@ class Built:
 
 
 def build_lesson(source: Path, run: bool = True, out_dir: Path | None = None) -> Built:
-    """Extract the solutions, then render, execute and write both notebooks of one lesson.
+    """Extract the solutions, record the diagnosis runs (when executing), then render, execute
+    and write both notebooks of one lesson.
 
     ``out_dir`` replaces ``lessons/`` as the folder everything is written to: the notebooks
     (``out_dir/NN_topic.ipynb``, ``out_dir/solutions/NN_topic.ipynb``) and the extracted
     solutions (``out_dir/solutions/NN_topic.json`` instead of the package data).
     """
     paths = [write_solutions(source, None if out_dir is None else out_dir / "solutions")]
+    if run and lesson_recipes(source.stem):
+        from labkit.exercises.recording import write_runs
+
+        runs_dir = None if out_dir is None else out_dir / "runs"
+        paths.append(write_runs(source.stem, lesson_recipes(source.stem), runs_dir))
     for variant in VARIANTS:
         nb = render(source, variant)
         if run:
@@ -389,6 +414,7 @@ def out_of_sync(source: Path) -> list[str]:
                 f"{path.relative_to(REPO_ROOT)} differs from {source.name} at cell {first + 1}; "
                 "run `make lessons`"
             )
+    problems += _runs_out_of_sync(source)
     from labkit.exercises.core import SOLUTIONS_DIR
 
     stored = SOLUTIONS_DIR / f"{source.stem}.json"
@@ -398,3 +424,27 @@ def out_of_sync(source: Path) -> list[str]:
             "run `make lessons`"
         )
     return problems
+
+
+def _runs_out_of_sync(source: Path) -> list[str]:
+    """A problem when the recorded runs do not match the lesson's recipes (ids, failures, texts).
+
+    Their numbers come from training, so only a rebuild can refresh them; this catches a recipe
+    edited without one.
+    """
+    from labkit.exercises.diagnosis import RUNS_DIR
+
+    recipes = lesson_recipes(source.stem)
+    if not recipes:
+        return []
+    path = RUNS_DIR / f"{source.stem}.json"
+    try:
+        stored = [(r["id"], r["failure"], r["description"]) for r in json.loads(path.read_text())]
+    except (OSError, ValueError, KeyError, TypeError):
+        stored = None
+    wanted = [(r.id, r.failure, r.description) for r in recipes]
+    if stored == wanted:
+        return []
+    return [
+        f"{path.relative_to(REPO_ROOT)} does not match {source.name}'s RUNS; run `make lessons`"
+    ]

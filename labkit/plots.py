@@ -46,6 +46,12 @@ def _steps(monitor: ProbeMonitor, key: str) -> list[int]:
     return steps
 
 
+def _baseline(ax, value: float | None, label: str = "trivial baseline") -> None:
+    """A dashed grey line at a trivial baseline (chance accuracy, predict-the-mean loss)."""
+    if value is not None:
+        ax.axhline(value, color="grey", linestyle="--", linewidth=1, label=label)
+
+
 def _depth_colours(n: int) -> list:
     cmap = colormaps["viridis"]
     return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
@@ -233,7 +239,10 @@ def dead_relu_heatmap(monitor: ProbeMonitor, title: str | None = None) -> Figure
 
 
 def training_curves(
-    history, metrics: Sequence[str] | None = None, title: str | None = None
+    history,
+    metrics: Sequence[str] | None = None,
+    title: str | None = None,
+    baselines: Mapping[str, float] | None = None,
 ) -> Figure:
     """Training and validation curves, one panel per metric (``loss`` first).
 
@@ -243,6 +252,9 @@ def training_curves(
         What ``model.fit`` returned, or its ``.history`` dict.
     metrics : list of str, optional
         Metrics to draw; default: ``loss`` and every other metric that has a ``val_`` twin.
+    baselines : dict, optional
+        A trivial baseline per metric, drawn as a dashed line: e.g. ``{"loss": 1.10,
+        "accuracy": 1 / 3}`` for predicting the class frequencies on 3 balanced classes.
 
     Example
     -------
@@ -262,6 +274,7 @@ def training_curves(
         ax.plot(epochs, logs[metric], label="train")
         if f"val_{metric}" in logs:
             ax.plot(epochs, logs[f"val_{metric}"], label="validation")
+        _baseline(ax, (baselines or {}).get(metric))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
@@ -273,7 +286,11 @@ def training_curves(
     return fig
 
 
-def dropout_sweep(results: Sequence[Mapping], title: str | None = None) -> Figure:
+def dropout_sweep(
+    results: Sequence[Mapping],
+    title: str | None = None,
+    baselines: Mapping[str, float] | None = None,
+) -> Figure:
     """Final train vs validation loss and accuracy per dropout rate.
 
     Parameters
@@ -281,6 +298,8 @@ def dropout_sweep(results: Sequence[Mapping], title: str | None = None) -> Figur
     results : list of dict
         One dict per rate with keys ``rate``, ``loss``, ``val_loss``, ``accuracy``,
         ``val_accuracy``.
+    baselines : dict, optional
+        ``{"loss": ..., "accuracy": ...}``: the trivial baselines, drawn as dashed lines.
 
     Example
     -------
@@ -292,6 +311,7 @@ def dropout_sweep(results: Sequence[Mapping], title: str | None = None) -> Figur
     for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
         ax.plot(rates, [r[metric] for r in results], marker="o", label="train")
         ax.plot(rates, [r[f"val_{metric}"] for r in results], marker="s", label="validation")
+        _baseline(ax, (baselines or {}).get(metric))
         ax.set_xlabel("dropout rate")
         ax.set_ylabel(f"final {metric}")
         ax.set_title(f"{metric} after training")
@@ -407,11 +427,7 @@ def recorded_run(run) -> Figure:
             loss_ax.plot(
                 epochs, np.where(np.isfinite(values), values, np.nan), "o-", ms=3, label=label
             )
-    baseline = run.clues.get("baseline_loss")
-    if baseline is not None:
-        loss_ax.axhline(
-            baseline, color="grey", linestyle="--", linewidth=1, label="trivial baseline"
-        )
+    _baseline(loss_ax, run.clues.get("baseline_loss"))
     loss_ax.set_yscale("log")
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("loss (log scale; gaps = inf/NaN)")

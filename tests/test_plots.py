@@ -247,3 +247,23 @@ def test_something_else_than_a_monitor_is_rejected(runs):
         plots.gradient_norms(monitors["relu"].history)
     with pytest.raises(TypeError, match="got dict; pass e.g. GradientMonitor"):
         plots.dead_relu_heatmap(monitors)
+
+
+def test_training_curves_and_dropout_sweep_draw_the_trivial_baselines():
+    history = {
+        "loss": [1.0, 0.5],
+        "val_loss": [1.1, 0.7],
+        "accuracy": [0.5, 0.8],
+        "val_accuracy": [0.4, 0.7],
+    }
+    fig = plots.training_curves(history, baselines={"loss": 1.0986, "accuracy": 1 / 3})
+    for ax, level in zip(fig.axes, (1.0986, 1 / 3)):
+        lines = [line for line in ax.get_lines() if line.get_label() == "trivial baseline"]
+        assert len(lines) == 1 and lines[0].get_ydata()[0] == pytest.approx(level)
+    sweep = [
+        {"rate": r, "loss": 0.1, "val_loss": 0.3, "accuracy": 0.9, "val_accuracy": 0.8}
+        for r in (0.0, 0.5)
+    ]
+    fig = plots.dropout_sweep(sweep, baselines={"accuracy": 0.1})
+    labels = [[line.get_label() for line in ax.get_lines()] for ax in fig.axes]
+    assert "trivial baseline" not in labels[0] and "trivial baseline" in labels[1]
