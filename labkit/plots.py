@@ -114,19 +114,12 @@ def _step_axis(ax, steps: Sequence[int]) -> None:
     ax.set_xlabel("training step")
 
 
-def gradient_norms(monitor: ProbeMonitor, title: str | None = None) -> Figure:
-    """Gradient norm of every layer over training steps, log scale, coloured input→output.
-
-    Example
-    -------
-    >>> fig = gradient_norms(monitor)  # doctest: +SKIP
-    """
+def _draw_norms(ax, monitor: ProbeMonitor) -> None:
+    """Each layer's gradient norm over the steps on a log axis, zeros and inf/NaN marked."""
     steps = _steps(monitor, "norms")
     layers = monitor.layers("norms")
     grid = np.array([monitor.values(layer, "norms") for layer in layers])
     bounds = _log_bounds(grid)
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.add_subplot()
     ax.set_yscale("log")
     zero = bad = False
     for values, layer, colour in zip(grid, layers, _depth_colours(len(layers))):
@@ -137,6 +130,46 @@ def gradient_norms(monitor: ProbeMonitor, title: str | None = None) -> Figure:
     _mark_bounds(ax, bounds, zero, bad)
     _step_axis(ax, steps)
     ax.set_ylabel("gradient L2 norm (log scale)")
+
+
+def _draw_update_ratios(ax, monitor: ProbeMonitor, healthy: float = -3.0) -> None:
+    """Each layer's log10 update-to-weight ratio over the steps, the healthy band shaded."""
+    steps = _steps(monitor, "update_ratio")
+    layers = monitor.layers("update_ratio")
+    for layer, colour in zip(layers, _depth_colours(len(layers))):
+        values = monitor.values(layer, "update_ratio")
+        ax.plot(
+            steps,
+            np.where(np.isfinite(values), values, np.nan),
+            marker="o",
+            markersize=3,
+            color=colour,
+            label=layer,
+        )
+    ax.axhline(healthy, color="black", linestyle="--", linewidth=1)
+    ax.axhspan(healthy - 1, healthy + 1, color="tab:green", alpha=0.08)
+    ax.annotate(
+        f"healthy ≈ {healthy:g}",
+        (0.01, healthy),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 4),
+        textcoords="offset points",
+        fontsize="small",
+    )
+    _step_axis(ax, steps)
+    ax.set_ylabel("log10( std(Δw) / std(w) )")
+
+
+def gradient_norms(monitor: ProbeMonitor, title: str | None = None) -> Figure:
+    """Gradient norm of every layer over training steps, log scale, coloured input→output.
+
+    Example
+    -------
+    >>> fig = gradient_norms(monitor)  # doctest: +SKIP
+    """
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    _draw_norms(ax, monitor)
     ax.set_title(title or "Gradient norm per layer during training")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(
@@ -296,8 +329,9 @@ def dropout_sweep(
     Parameters
     ----------
     results : list of dict
-        One dict per rate with keys ``rate``, ``loss``, ``val_loss``, ``accuracy``,
-        ``val_accuracy``.
+        One dict per run with keys ``rate``, ``loss``, ``val_loss``, ``accuracy``,
+        ``val_accuracy``. Several runs at one rate (seeds) are drawn as their mean, a shaded
+        min–max band and one small dot per run.
     baselines : dict, optional
         ``{"loss": ..., "accuracy": ...}``: the trivial baselines, drawn as dashed lines.
 
@@ -306,11 +340,29 @@ def dropout_sweep(
     >>> fig = dropout_sweep([{"rate": 0.0, "loss": 0.01, "val_loss": 0.4, "accuracy": 1.0,
     ...                      "val_accuracy": 0.9}])
     """
-    rates = [r["rate"] for r in results]
+    rates = sorted({r["rate"] for r in results})
+    seeds = max(sum(r["rate"] == rate for r in results) for rate in rates)
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
-        ax.plot(rates, [r[metric] for r in results], marker="o", label="train")
-        ax.plot(rates, [r[f"val_{metric}"] for r in results], marker="s", label="validation")
+        for key, marker, label in ((metric, "o", "train"), (f"val_{metric}", "s", "validation")):
+            runs = [[r[key] for r in results if r["rate"] == rate] for rate in rates]
+            (line,) = ax.plot(
+                rates,
+                [np.mean(v) for v in runs],
+                marker=marker,
+                label=label if seeds == 1 else f"{label} (mean of {seeds} seeds)",
+            )
+            if seeds > 1:
+                ax.fill_between(
+                    rates,
+                    [min(v) for v in runs],
+                    [max(v) for v in runs],
+                    color=line.get_color(),
+                    alpha=0.2,
+                    linewidth=0,
+                )
+                for rate, values in zip(rates, runs):
+                    ax.plot([rate] * len(values), values, ".", ms=3, color=line.get_color())
         _baseline(ax, (baselines or {}).get(metric))
         ax.set_xlabel("dropout rate")
         ax.set_ylabel(f"final {metric}")
@@ -374,38 +426,51 @@ def update_ratios(monitor: ProbeMonitor, title: str | None = None, healthy: floa
     -------
     >>> fig = update_ratios(grad_monitor)  # doctest: +SKIP
     """
-    steps = _steps(monitor, "update_ratio")
-    layers = monitor.layers("update_ratio")
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    for layer, colour in zip(layers, _depth_colours(len(layers))):
-        values = monitor.values(layer, "update_ratio")
-        ax.plot(
-            steps,
-            np.where(np.isfinite(values), values, np.nan),
-            marker="o",
-            markersize=3,
-            color=colour,
-            label=layer,
-        )
-    ax.axhline(healthy, color="black", linestyle="--", linewidth=1)
-    ax.axhspan(healthy - 1, healthy + 1, color="tab:green", alpha=0.08)
-    ax.annotate(
-        f"healthy ≈ {healthy:g}",
-        (0.01, healthy),
-        xycoords=("axes fraction", "data"),
-        xytext=(0, 4),
-        textcoords="offset points",
-        fontsize="small",
-    )
-    _step_axis(ax, steps)
-    ax.set_ylabel("log10( std(Δw) / std(w) )")
+    _draw_update_ratios(ax, monitor, healthy)
     ax.set_title(title or "Update-to-weight ratio per layer")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(
         title="layer (input → output)", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)
     )
     return fig
+
+
+def _draw_losses(ax, history: Mapping[str, Sequence[float]], baseline: float | None) -> None:
+    """Train and validation loss per epoch beside the trivial baseline; inf/NaN marked ``^``.
+
+    A log axis when the values span more than a factor of 20, else a linear one.
+    """
+    curves = {
+        label: np.asarray(history.get(key, []), dtype=float)
+        for key, label in (("loss", "train"), ("val_loss", "validation"))
+    }
+    shown = [v for values in curves.values() for v in values if np.isfinite(v) and v > 0]
+    shown += [baseline] if baseline is not None else []
+    log = bool(shown) and max(shown) / min(shown) > 20
+    if log:
+        ax.set_yscale("log")
+    bounds = _log_bounds(shown) if log else (0.0, max(shown, default=1.0) * 1.15)
+    bad = False
+    for (label, values), colour in zip(curves.items(), ("tab:blue", "tab:orange")):
+        if values.size:
+            epochs = np.arange(1, values.size + 1)
+            bad = (
+                _log_line(
+                    ax, epochs, values, bounds, marker="o", markersize=3, color=colour, label=label
+                )[1]
+                or bad
+            )
+    _baseline(ax, baseline)
+    _mark_bounds(ax, bounds, False, bad)
+    if not log:
+        ax.set_ylim(bottom=0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (log scale)" if log else "loss")
+    ax.set_title("Loss")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize="small")
 
 
 def recorded_run(run) -> Figure:
@@ -420,49 +485,14 @@ def recorded_run(run) -> Figure:
     """
     fig = Figure(figsize=(11, 6.4), layout="constrained")
     (loss_ax, norm_ax), (ratio_ax, dead_ax) = fig.subplots(2, 2)
-    epochs = np.arange(1, len(run.history["loss"]) + 1)
-    for key, label in (("loss", "train"), ("val_loss", "validation")):
-        values = np.asarray(run.history.get(key, []), dtype=float)
-        if values.size:
-            loss_ax.plot(
-                epochs, np.where(np.isfinite(values), values, np.nan), "o-", ms=3, label=label
-            )
-    _baseline(loss_ax, run.clues.get("baseline_loss"))
-    loss_ax.set_yscale("log")
-    loss_ax.set_xlabel("epoch")
-    loss_ax.set_ylabel("loss (log scale; gaps = inf/NaN)")
-    loss_ax.set_title("Loss")
-    loss_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    loss_ax.legend(fontsize="small")
+    _draw_losses(loss_ax, run.history, run.clues.get("baseline_loss"))
 
-    steps = _steps(run.grads, "norms")
-    layers = run.grads.layers("norms")
-    grid = np.array([run.grads.values(layer, "norms") for layer in layers])
-    bounds = _log_bounds(grid)
-    norm_ax.set_yscale("log")
-    zero = bad = False
-    for values, layer, colour in zip(grid, layers, _depth_colours(len(layers))):
-        z, b = _log_line(
-            norm_ax, steps, values, bounds, marker="o", markersize=3, color=colour, label=layer
-        )
-        zero, bad = zero or z, bad or b
-    _mark_bounds(norm_ax, bounds, zero, bad)
-    _step_axis(norm_ax, steps)
-    norm_ax.set_ylabel("gradient L2 norm (log)")
+    _draw_norms(norm_ax, run.grads)
     norm_ax.set_title("Gradient norm per layer")
     norm_ax.legend(fontsize="x-small", title="input → output", title_fontsize="x-small")
 
-    ratio_steps = run.grads.steps("update_ratio")
-    for layer, colour in zip(run.grads.layers("update_ratio"), _depth_colours(len(layers))):
-        values = run.grads.values(layer, "update_ratio")
-        ratio_ax.plot(
-            ratio_steps, np.where(np.isfinite(values), values, np.nan), "o-", ms=3, color=colour
-        )
-    ratio_ax.axhline(-3, color="black", linestyle="--", linewidth=1)
-    ratio_ax.axhspan(-4, -2, color="tab:green", alpha=0.08)
-    if ratio_steps:
-        _step_axis(ratio_ax, ratio_steps)
-    ratio_ax.set_ylabel("log10( std(Δw) / std(w) )")
+    if run.grads.steps("update_ratio"):
+        _draw_update_ratios(ratio_ax, run.grads)
     ratio_ax.set_title("Update-to-weight ratio (healthy ≈ −3, shaded ±1)")
 
     dead_steps = run.dead.steps()
