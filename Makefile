@@ -13,7 +13,7 @@ FLOOR_SKIP  := $(foreach n,1 2 3 4 5 6,--ignore=tests/test_lesson0$(n).py)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup lab course lessons test lint bench clean browser-deps keras-floor
+.PHONY: setup lab course lessons test lint bench clean browser-deps sandbox-deps keras-floor
 
 setup: $(STAMP)
 
@@ -44,7 +44,7 @@ lint: setup
 	$(BIN)/ruff check labkit tests benchmarks datasets lessons/source
 	$(BIN)/ruff format --check labkit tests benchmarks datasets
 
-test: setup lint browser-deps keras-floor
+test: setup lint browser-deps sandbox-deps keras-floor
 	$(BIN)/pytest --nbval --nbval-sanitize-with lessons/sanitize.cfg -m "not backend_notebooks" \
 	  tests lessons
 	PYTHONPATH=$(FLOOR) $(BIN)/pytest -m backends $(FLOOR_SKIP) tests
@@ -56,6 +56,11 @@ SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 browser-deps:
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+# Debian's bubblewrap, the sandbox of `labkit grade` (tests/test_sandbox.py); a no-op when present.
+sandbox-deps:
+	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
 
 bench: setup
 	$(BIN)/python benchmarks/monitor_overhead.py

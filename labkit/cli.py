@@ -1,15 +1,18 @@
 """The ``labkit`` command: ``labkit build`` (maintainers), ``labkit run`` (students),
-``labkit grade`` (instructors).
+``labkit grade`` and ``labkit grade merge`` (instructors).
 
 Example
 -------
     labkit build 02          # rebuild lesson 02's student and solution notebooks
     labkit build --check     # fail if any notebook is out of sync with its source
+    labkit grade submissions/ --shard 0/4 --json part0.json   # one machine of four
+    labkit grade merge part*.json --csv grades.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from labkit import __version__
@@ -97,17 +100,44 @@ def _submissions(paths: list[str]) -> list:
     return list(dict.fromkeys(found))
 
 
+SHARD_ENV = ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """``K/N`` (or ``N``, K then from :data:`SHARD_ENV`) as ``(K, N)``, ``0 <= K < N``."""
+    k_text, _, n_text = text.rpartition("/")
+    if not k_text:
+        k_text = next((os.environ[v] for v in SHARD_ENV if os.environ.get(v)), "")
+    try:
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected K/N such as 0/4 (shard K of N, counted from 0), or N with K in "
+            f"{' or '.join(SHARD_ENV)}; got {text!r}"
+        ) from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(
+            f"shard K/N needs 0 <= K < N, got {k}/{n} (Slurm: use --array=0-{n - 1})"
+        )
+    return k, n
+
+
 def _grade(args: argparse.Namespace) -> int:
     import json
+    import threading
+    import time
     from pathlib import Path
 
-    from labkit.grading import grade_paths, report
+    from labkit.grading import grade_paths, report, sandbox
 
     try:
         paths = _submissions(args.paths)
     except ValueError as exc:
         print(f"labkit grade: {exc}", file=sys.stderr)
         return 2
+    if args.shard is not None:  # every N-th submission of the same sorted list on each machine
+        k, n = args.shard
+        paths = paths[k::n]
     if args.gradescope and len(paths) != 1:
         print(
             f"labkit grade: --gradescope writes one student's results.json; pass exactly one "
@@ -115,23 +145,106 @@ def _grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    done = []
+    try:
+        sandboxed, warning = sandbox.choose(args.sandbox)
+    except sandbox.SandboxUnavailable as exc:
+        print(f"labkit grade: {exc}", file=sys.stderr)
+        return 2
+    if warning:
+        print(f"labkit grade: {warning}", file=sys.stderr, flush=True)
+    log = Path(args.results)
+    earlier = report.read_lines(log) if args.resume and log.exists() else {}
+    todo = [p for p in paths if str(p) not in earlier]
+    if earlier:
+        print(
+            f"labkit grade: --resume: {len(paths) - len(todo)} of {len(paths)} already graded "
+            f"in {log}",
+            file=sys.stderr,
+        )
+    lock, done, start = threading.Lock(), [], time.monotonic()
 
-    def progress(result) -> None:
-        done.append(result)
-        status = "error" if result.status == "error" else f"{result.score:g}/{result.max_score:g}"
-        print(f"[{len(done)}/{len(paths)}] {result.file}: {status}", file=sys.stderr, flush=True)
+    with log.open("a" if args.resume else "w", encoding="utf-8") as saved:
 
-    results = grade_paths(
-        paths, timeout=args.timeout, jobs=args.jobs, memory_gb=args.memory, on_done=progress
-    )
+        def progress(result) -> None:
+            with lock:
+                saved.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+                saved.flush()
+                done.append(result)
+                elapsed = time.monotonic() - start
+                eta = elapsed / len(done) * (len(todo) - len(done))
+                status = (
+                    "error"
+                    if result.status == "error"
+                    else f"{result.score:g}/{result.max_score:g}"
+                )
+                print(
+                    f"[{len(done)}/{len(todo)}] {result.file}: {status} "
+                    f"({result.seconds:.1f} s; about {eta:.0f} s left)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        fresh = grade_paths(
+            todo,
+            timeout=args.timeout,
+            jobs=args.jobs,
+            memory_gb=args.memory,
+            on_done=progress,
+            sandboxed=sandboxed,
+        )
+    by_file = {**earlier, **{r.file: r for r in fresh}}
+    return _report([by_file[str(p)] for p in paths], args.json, args.csv, args.gradescope)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from labkit.grading import report
+    from labkit.grading.runner import SubmissionResult
+
+    by_file: dict = {}
+    for text in args.reports:
+        path = Path(text)
+        try:
+            if path.suffix == ".jsonl":
+                found = report.read_lines(path)
+            else:
+                found = {
+                    s["file"]: SubmissionResult.from_dict(s)
+                    for s in json.loads(path.read_text(encoding="utf-8"))
+                }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(
+                f"labkit grade merge: {path} is not a report of `labkit grade --json FILE` "
+                f"(or its --results FILE.jsonl): {exc}",
+                file=sys.stderr,
+            )
+            return 2
+        for file in found.keys() & by_file.keys():
+            print(
+                f"labkit grade merge: {file} is in two reports; keeping {path}'s", file=sys.stderr
+            )
+        by_file.update(found)
+    return _report(list(by_file.values()), args.json, args.csv)
+
+
+def _report(
+    results: list, json_path: str | None, csv_path: str | None, gradescope: str | None = None
+) -> int:
+    """Print the table, write the requested reports; 1 when a submission could not be graded."""
+    import json
+    from pathlib import Path
+
+    from labkit.grading import report
+
     print(report.table(results))
-    if args.json:
-        Path(args.json).write_text(report.json_text(results), encoding="utf-8")
-    if args.csv:
-        Path(args.csv).write_text(report.csv_text(results), encoding="utf-8")
-    if args.gradescope:
-        Path(args.gradescope).write_text(json.dumps(report.gradescope(results[0]), indent=2))
+    if json_path:
+        Path(json_path).write_text(report.json_text(results), encoding="utf-8")
+    if csv_path:
+        Path(csv_path).write_text(report.csv_text(results), encoding="utf-8")
+    if gradescope:
+        Path(gradescope).write_text(json.dumps(report.gradescope(results[0]), indent=2))
     failed = [r for r in results if r.status == "error"]
     if failed:
         print(f"labkit grade: {len(failed)} of {len(results)} could not be graded", file=sys.stderr)
@@ -189,12 +302,48 @@ def parser() -> argparse.ArgumentParser:
         metavar="GB",
         help="address-space cap per kernel in GB (default: 8)",
     )
+    grade.add_argument(
+        "--sandbox",
+        choices=("auto", "required", "off"),
+        default="auto",
+        help="run each kernel in a bubblewrap sandbox: auto (when bubblewrap works, else warn), "
+        "required (fail without it), off (default: auto)",
+    )
+    grade.add_argument(
+        "--results",
+        metavar="FILE",
+        default="labkit-grade.jsonl",
+        help="save each result as it finishes, one JSON line each (default: labkit-grade.jsonl)",
+    )
+    grade.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the results already in --results FILE and grade only the others",
+    )
+    grade.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="grade only shard K of N (K from 0; with N alone, K is read from "
+        "JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); combine with `labkit grade merge`",
+    )
     grade.set_defaults(func=_grade)
+    merge = sub.add_parser(
+        "grade-merge",
+        help="combine `labkit grade --shard` reports (also spelled `labkit grade merge`)",
+    )
+    merge.add_argument("reports", nargs="+", metavar="REPORT", help="--json or --results files")
+    merge.add_argument("--json", metavar="FILE", help="write the combined JSON report")
+    merge.add_argument("--csv", metavar="FILE", help="write the combined CSV gradebook")
+    merge.set_defaults(func=_merge)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``labkit`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["grade", "merge"]:
+        argv = ["grade-merge", *argv[2:]]
     args = parser().parse_args(argv)
     return args.func(args)
 

@@ -4,6 +4,12 @@
 (see ``datasets/README.md`` for their source and licence); ``spiral`` is generated in
 code. Only NumPy and the standard library are used.
 
+**Hidden split.** A fixed stratified 15 % of ``digits`` (269 images, 26 or 27 per class) is held
+back: :func:`load` never returns it, whatever its ``test_size`` or ``seed``, and only
+:func:`hidden` does. Checks that judge a student's model (the capstone) score it there, on
+data no notebook has loaded; lessons make their choices on a validation part of the train
+split and report the test split.
+
 Examples
 --------
 >>> from labkit import datasets
@@ -11,7 +17,9 @@ Examples
 ('breast_cancer', 'digits', 'spiral')
 >>> (x_train, y_train), (x_test, y_test) = datasets.load("digits")
 >>> x_train.shape, x_test.shape
-((1347, 64), (450, 64))
+((1146, 64), (382, 64))
+>>> datasets.hidden("digits")[0].shape
+(269, 64)
 """
 
 from __future__ import annotations
@@ -22,13 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load", "names"]
+__all__ = ["hidden", "load", "names"]
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _CSV_DATASETS = ("breast_cancer", "digits")
 _NAMES = (*_CSV_DATASETS, "spiral")
 _IMAGE_SHAPES = {"digits": (8, 8, 1)}
+_HIDDEN_FRACTION = {"digits": 0.15}
+_HIDDEN_SEED = 20_240_606
 _SPIRAL_SEED = 0
 _SPIRAL_POINTS_PER_CLASS = 300
 _SPIRAL_CLASSES = 3
@@ -57,7 +67,8 @@ def load(name: str, *, test_size: float = 0.25, seed: int = 0, flat: bool = True
     name : str
         One of :func:`names`:
 
-        - ``"digits"``: 1,797 handwritten digits, 8x8 pixels scaled to [0, 1], 10 classes.
+        - ``"digits"``: 1,528 handwritten digits (of 1,797; the rest is the :func:`hidden`
+          split), 8x8 pixels scaled to [0, 1], 10 classes.
         - ``"breast_cancer"``: 569 tumours, 30 features standardized with the train
           split's mean and standard deviation; 0 = malignant, 1 = benign.
         - ``"spiral"``: the CS231n toy problem, 300 2-D points in each of 3 interleaved
@@ -90,7 +101,7 @@ def load(name: str, *, test_size: float = 0.25, seed: int = 0, flat: bool = True
     >>> x_train.shape, y_train.dtype
     ((675, 2), dtype('int32'))
     >>> load("digits", flat=False)[0][0].shape
-    (1347, 8, 8, 1)
+    (1146, 8, 8, 1)
     """
     if name not in _NAMES:
         raise ValueError(f"Unknown dataset {name!r}. Available datasets: {', '.join(_NAMES)}.")
@@ -105,6 +116,9 @@ def load(name: str, *, test_size: float = 0.25, seed: int = 0, flat: bool = True
         )
 
     x, y = _spiral() if name == "spiral" else _read_csv(name)
+    if name in _HIDDEN_FRACTION:
+        visible = _hidden_partition(name)[0]
+        x, y = x[visible], y[visible]
     train, test = _stratified_split(y, test_size, seed)
     x_train, x_test = x[train], x[test]
 
@@ -121,6 +135,37 @@ def load(name: str, *, test_size: float = 0.25, seed: int = 0, flat: bool = True
         (x_train.astype(np.float32), y[train].astype(np.int32)),
         (x_test.astype(np.float32), y[test].astype(np.int32)),
     )
+
+
+def hidden(name: str = "digits", *, flat: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The held-back split of ``name`` that :func:`load` never returns, for graded checks.
+
+    A fixed stratified part of the dataset (15 % of ``digits``, drawn once from a constant
+    seed), scaled like :func:`load`'s splits. Lessons do not call it: a model judged here is
+    judged on images its author never saw.
+
+    Examples
+    --------
+    >>> x, y = hidden("digits")
+    >>> x.shape, np.bincount(y).tolist()[:3]
+    ((269, 64), [27, 27, 27])
+    """
+    if name not in _HIDDEN_FRACTION:
+        raise ValueError(f"{name!r} has no hidden split; only {', '.join(_HIDDEN_FRACTION)} does.")
+    x, y = _read_csv(name)
+    held = _hidden_partition(name)[1]
+    x, y = x[held] / 16.0, y[held]
+    if not flat:
+        x = x.reshape(-1, *_IMAGE_SHAPES[name])
+    return x.astype(np.float32), y.astype(np.int32)
+
+
+@functools.cache
+def _hidden_partition(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted indices of the rows :func:`load` may use, and of the held-back rows."""
+    y = _read_csv(name)[1]
+    visible, held = _stratified_split(y, _HIDDEN_FRACTION[name], _HIDDEN_SEED)
+    return _read_only(np.sort(visible)), _read_only(np.sort(held))
 
 
 def _stratified_split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -207,12 +207,17 @@ class KernelSession:
             await self._km.cleanup_resources()
 
 
-def _kernel_manager(kernel: str | os.PathLike) -> AsyncKernelManager:
+def _kernel_manager(
+    kernel: str | os.PathLike, ipc_dir: str | os.PathLike | None
+) -> AsyncKernelManager:
+    channels = {}
+    if ipc_dir is not None:  # the connection file and its sockets (kernel-ipc-N) in ipc_dir
+        channels = {"transport": "ipc", "connection_file": str(Path(ipc_dir) / "kernel.json")}
     if isinstance(kernel, os.PathLike):
         spec_dir = Path(kernel)
         specs = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
-        return AsyncKernelManager(kernel_name=spec_dir.name, kernel_spec_manager=specs)
-    return AsyncKernelManager(kernel_name=kernel)
+        return AsyncKernelManager(kernel_name=spec_dir.name, kernel_spec_manager=specs, **channels)
+    return AsyncKernelManager(kernel_name=kernel, **channels)
 
 
 @asynccontextmanager
@@ -222,6 +227,7 @@ async def kernel_session(
     cwd: str | os.PathLike,
     timeout: float | None = DEFAULT_TIMEOUT,
     kernel: str | os.PathLike = "python3",
+    ipc_dir: str | os.PathLike | None = None,
 ) -> AsyncIterator[KernelSession]:
     """Start a fresh kernel for ``nb``, yield its :class:`KernelSession`, then shut it down.
 
@@ -236,6 +242,10 @@ async def kernel_session(
         Seconds each cell may run (``None``: no limit).
     kernel : str or path
         A kernel name, or the directory of a kernelspec (a ``kernel.json``) as a ``Path``.
+    ipc_dir : path or None
+        ``None``: the kernel listens on loopback TCP ports. A directory: it talks over ZMQ IPC
+        (Unix) sockets created there, with its connection file (a sandboxed kernel has no
+        network; the grader binds this directory into its sandbox).
 
     Raises :class:`KernelStartFailed` when the kernel does not start.
 
@@ -246,7 +256,7 @@ async def kernel_session(
     ...         await session.run_cell(0)
     >>> run_sync(first_cell(nb))  # doctest: +SKIP
     """
-    km = _kernel_manager(kernel)
+    km = _kernel_manager(kernel, ipc_dir)
     session = KernelSession(nb, km, timeout)
     with tempfile.TemporaryFile() as log:
         try:

@@ -12,9 +12,9 @@ from labkit import datasets
 
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
 
-# name: (total rows, feature shape, number of classes)
+# name: (rows load returns, feature shape, number of classes); digits holds back 269 of 1797.
 EXPECTED = {
-    "digits": (1797, (64,), 10),
+    "digits": (1528, (64,), 10),
     "breast_cancer": (569, (30,), 2),
     "spiral": (900, (2,), 3),
 }
@@ -187,4 +187,49 @@ def test_corrupt_file_says_how_to_fix(data_copy):
         datasets.load("breast_cancer")
     # The untouched file still loads from the same directory.
     (x_train, _), _ = datasets.load("digits")
-    assert x_train.shape == (1347, 64)
+    assert x_train.shape == (1146, 64)
+
+
+def _rows(*arrays) -> set[bytes]:
+    return {row.tobytes() for array in arrays for row in array}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+@pytest.mark.parametrize("test_size", [0.1, 0.25, 0.5])
+def test_hidden_digits_are_never_loaded(seed, test_size):
+    (x_train, _), (x_test, _) = datasets.load("digits", test_size=test_size, seed=seed)
+    x_hidden, _ = datasets.hidden("digits")
+    # No hidden image appears in either split (duplicate images in the raw data aside).
+    loaded = _rows(x_train, x_test)
+    assert sum(row.tobytes() in loaded for row in x_hidden) <= 3
+
+
+def test_hidden_and_loaded_digits_partition_the_csv():
+    (x_train, y_train), (x_test, y_test) = datasets.load("digits")
+    x_hidden, y_hidden = datasets.hidden("digits")
+    assert len(y_train) + len(y_test) + len(y_hidden) == 1797
+    x_all, y_all = datasets._read_csv("digits")
+    np.testing.assert_array_equal(
+        np.bincount(np.concatenate([y_train, y_test, y_hidden])), np.bincount(y_all)
+    )
+    pooled = np.concatenate([x_train, x_test, x_hidden])
+    full = (x_all / 16.0).astype(np.float32)
+    np.testing.assert_array_equal(pooled[np.lexsort(pooled.T)], full[np.lexsort(full.T)])
+
+
+def test_hidden_digits_are_stratified_fixed_and_scaled():
+    x, y = datasets.hidden("digits")
+    assert x.shape == (269, 64) and x.dtype == np.float32 and y.dtype == np.int32
+    assert set(np.bincount(y).tolist()) == {26, 27}
+    assert 0.0 == x.min() and x.max() == 1.0
+    again, _ = datasets.hidden("digits")
+    np.testing.assert_array_equal(x, again)
+    again[...] = 7
+    np.testing.assert_array_equal(datasets.hidden("digits")[0], x)
+    images, _ = datasets.hidden("digits", flat=False)
+    np.testing.assert_array_equal(images.reshape(len(images), -1), x)
+
+
+def test_hidden_is_only_for_digits():
+    with pytest.raises(ValueError, match="no hidden split"):
+        datasets.hidden("spiral")

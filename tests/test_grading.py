@@ -7,6 +7,7 @@ cheat and fault cases, and lesson 01's real notebooks for full marks, zero and p
 
 from __future__ import annotations
 
+import argparse
 import csv
 import importlib.util
 import io
@@ -20,7 +21,7 @@ import pytest
 
 from labkit import cli
 from labkit.exercises import LESSON_MODULES, core, lesson_for
-from labkit.grading import transport
+from labkit.grading import sandbox, transport
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -57,7 +58,14 @@ def _grade(capsys, *args: str) -> tuple[int, dict, list, str]:
     """Run ``labkit grade`` in-process; (exit code, JSON by file name, CSV rows, stdout)."""
     out = Path(args[0]).parent if Path(args[0]).is_file() else Path(args[0])
     json_path, csv_path = out.parent / f"{out.name}.json", out.parent / f"{out.name}.csv"
-    code = cli.main(["grade", *args, "--json", str(json_path), "--csv", str(csv_path)])
+    saved = out.parent / f"{out.name}.jsonl"
+    code = cli.main(
+        ["grade", *args, "--json", str(json_path), "--csv", str(csv_path), "--results", str(saved)]
+    )
+    lines = [json.loads(line) for line in saved.read_text().splitlines()]
+    assert sorted(s["file"] for s in lines) == sorted(
+        s["file"] for s in json.loads(json_path.read_text())
+    )
     report = {Path(s["file"]).name: s for s in json.loads(json_path.read_text())}
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
     return code, report, rows, capsys.readouterr().out
@@ -164,6 +172,12 @@ def test_gradescope_report_and_usage_errors(tmp_path, capsys, fixture_lesson):
         (e["id"], e["points"], e["max_points"]) for e in sub["exercises"]
     ]
     assert [t["status"] for t in gradescope["tests"]] == ["passed", "failed"]
+    assert [(t["number"], t["visibility"]) for t in gradescope["tests"]] == [
+        ("1", "visible"),
+        ("2", "visible"),
+    ]
+    assert gradescope["execution_time"] >= 0 and sub["seconds"] > 0
+    assert sub["sandboxed"] is (sandbox.probe() is None)  # --sandbox auto
     assert cli.main(["grade", str(one), str(other), "--gradescope", str(results)]) == 2
     assert cli.main(["grade", str(tmp_path / "missing.ipynb")]) == 2
     with pytest.raises(SystemExit) as usage:
@@ -235,3 +249,34 @@ def test_transport_round_trip_and_refuses_what_is_not_data(tmp_path):
     assert transport.unpack(tmp_path, "d", core, functions=True) == [np.sum]
     with pytest.raises(transport.TransportError, match="malformed"):
         transport.unpack(tmp_path, "d", core)
+
+
+def test_shards_split_the_class_and_merge_combines_them(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(5):  # unreadable notebooks: graded as errors without starting a kernel
+        (folder / f"s{i}.ipynb").write_text("not a notebook")
+    parts = []
+    for k in (0, 1):
+        part = tmp_path / f"part{k}.json"
+        args = ["grade", str(folder), "--shard", f"{k}/2", "--json", str(part)]
+        assert cli.main([*args, "--results", str(tmp_path / f"part{k}.jsonl")]) == 1
+        parts.append({Path(s["file"]).name for s in json.loads(part.read_text())})
+    assert parts == [{"s0.ipynb", "s2.ipynb", "s4.ipynb"}, {"s1.ipynb", "s3.ipynb"}]
+    merged, gradebook = tmp_path / "all.json", tmp_path / "all.csv"
+    code = cli.main(
+        ["grade", "merge", str(tmp_path / "part0.json"), str(tmp_path / "part1.jsonl")]
+        + ["--json", str(merged), "--csv", str(gradebook)]
+    )
+    assert code == 1  # the merged class still has submissions that could not be graded
+    assert sorted(Path(s["file"]).name for s in json.loads(merged.read_text())) == [
+        f"s{i}.ipynb" for i in range(5)
+    ]
+    assert len(list(csv.DictReader(io.StringIO(gradebook.read_text())))) == 5
+    monkeypatch.setenv("JOB_COMPLETION_INDEX", "2")
+    assert cli._shard("3") == (2, 3) and cli._shard("0/3") == (0, 3)
+    for wrong in ("3/3", "x/2", "-1/2"):
+        with pytest.raises(argparse.ArgumentTypeError, match="0 <= K < N|expected K/N"):
+            cli._shard(wrong)
+    assert cli.main(["grade", "merge", str(folder / "s0.ipynb")]) == 2
+    assert "is not a report" in capsys.readouterr().err

@@ -22,7 +22,15 @@ def forward(params, X):
     return logits, (z1, h)
 
 
-CONTEXT = {"sigmoid": sigmoid, "forward": forward}
+def backward(params, X, y):
+    """Exercise 1's answer, which Exercise 3's solution calls."""
+    logits, (z1, h) = forward(params, X)
+    dlogits = (sigmoid(logits) - y) / len(X)
+    dz1 = dlogits @ params["W2"].T * h * (1 - h)
+    return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": h.T @ dlogits, "b2": dlogits.sum(0)}
+
+
+CONTEXT = {"sigmoid": sigmoid, "forward": forward, "backward": backward}
 
 
 def forever(*args):
@@ -224,27 +232,70 @@ def test_numerical_gradient_written_differently_passes(assert_status):
     assert_status(ex.q2.check(vectorised), "correct")
 
 
-# --- q3: sgd_step --------------------------------------------------------------------------------
+# --- q3: predicted_change ------------------------------------------------------------------------
+def squares(grads, keys=ex.PARAM_NAMES):
+    return sum(float(np.sum(grads[k] ** 2)) for k in keys)
+
+
+def measured(params, X, y, lr):
+    def loss(p):
+        prob = sigmoid(forward(p, X)[0])
+        return -np.mean(y * np.log(prob) + (1 - y) * np.log(1 - prob))
+
+    grads = backward(params, X, y)
+    return loss({k: params[k] - lr * grads[k] for k in params}) - loss(params)
+
+
 @pytest.mark.parametrize(
     "answer, words",
     [
-        (lambda p, g, lr: {k: p[k] + lr * g[k] for k in p}, ["uphill", "subtracts"]),
-        (lambda p, g, lr: {k: p[k] - g[k] for k in p}, ["learning rate"]),
-        (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "b1", "W2", "b2")}, ["keys"]),
-        (lambda p, g, lr: {k: p[k] - lr * g[k] ** 2 for k in p}, ["learning_rate · grads"]),
+        (lambda p, X, y, lr: 0.0, ["returned 0", "changes nothing"]),
+        (lambda p, X, y, lr: lr * squares(backward(p, X, y)), ["wrong sign", "against"]),
+        (lambda p, X, y, lr: -squares(backward(p, X, y)), ["learning rate"]),
+        (lambda p, X, y, lr: -lr * squares(backward(p, X, y)) ** 0.5, ["squared norm"]),
+        (
+            lambda p, X, y, lr: -lr * sum(float(np.sum(g)) for g in backward(p, X, y).values()),
+            ["square every entry"],
+        ),
+        (lambda p, X, y, lr: -lr * squares(backward(p, X, y), ("W1", "W2")), ["biases"]),
+        (measured, ["really makes", "first-order prediction"]),
+        (lambda p, X, y, lr: -0.001, ["first-order change is"]),
+        (lambda p, X, y, lr: backward(p, X, y), ["single number"]),
+    ],
+    ids=[
+        "zero",
+        "uphill",
+        "no-lr",
+        "norm",
+        "not-squared",
+        "weights-only",
+        "measured",
+        "constant",
+        "dict",
     ],
 )
-def test_sgd_step_plausible_mistakes_are_explained(answer, words, assert_status):
+def test_predicted_change_mistakes_are_explained(answer, words, assert_status):
     assert_status(ex.q3.check(answer), "incorrect", *words)
 
 
-def test_sgd_step_in_place_version_also_passes(assert_status):
-    def in_place(params, grads, learning_rate):
-        for k in params:
-            params[k] = params[k] - learning_rate * grads[k]
-        return params
+def test_predicted_change_written_differently_passes_and_reports_the_overshoot(assert_status):
+    def flat(params, X, y, learning_rate):
+        g = np.concatenate([v.ravel() for v in backward(params, X, y).values()])
+        return float(g @ (-learning_rate * g))
 
-    assert_status(ex.q3.check(in_place), "correct")
+    result = ex.q3.check(flat)
+    assert_status(result, "correct", "overshoot", f"at {ex.LARGE_LR:g}")
+
+
+def test_first_order_holds_for_small_steps_and_fails_for_the_large_one():
+    for params, X, y, lr in ex._step_inputs():
+        predicted = -lr * squares(backward(params, X, y))
+        real = measured(params, X, y, lr)
+        if lr == ex.LARGE_LR:
+            assert predicted < 0 < real
+        else:
+            assert real == pytest.approx(predicted, rel=0.02)
+            assert real != pytest.approx(predicted, rel=1e-6)
 
 
 # --- q4: n_evals ---------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from labkit.exercises import lesson05 as ex
 pytestmark = pytest.mark.backends
 
 
-# The lesson's own variable that q2's solution reads.
-CONTEXT = {"sweep_record": ex.SWEEP_RECORD}
+# The lesson's solution cells read no lesson variables.
+CONTEXT: dict = {}
 
 
 def status(q, answer) -> tuple[str, str]:
@@ -154,42 +154,92 @@ def test_q1_function_that_loops_forever_is_stopped(monkeypatch):
     assert "ran too long" in message
 
 
-# --- q2: best_rate --------------------------------------------------------------------------------
+# --- q2: choose_rate -----------------------------------------------------------------------------
+def _means(record, key="val_loss"):
+    rates = {r["rate"] for r in record}
+    return {rate: np.mean([r[key] for r in record if r["rate"] == rate]) for rate in rates}
+
+
 def test_q2_solution_is_correct(solution):
-    best_rate = solution(ex.q2, **CONTEXT)
-    assert status(ex.q2, best_rate)[0] == "correct"
-    assert best_rate == min(ex.SWEEP_RECORD, key=lambda r: r["val_loss"])["rate"]
+    choose_rate = solution(ex.q2, **CONTEXT)
+    assert status(ex.q2, choose_rate)[0] == "correct"
+    for (record,) in ex.q2.make_inputs():
+        means = _means(record)
+        assert choose_rate(record) == min(means, key=means.get)
 
 
-def test_q2_placeholder_is_not_attempted():
+def test_q2_records_separate_the_right_rule_from_the_wrong_ones():
+    """In the first record, the lowest training loss, the single best run and the best mean
+    validation accuracy are three other rates than the lowest mean validation loss."""
+    (record,) = ex.q2.make_inputs()[0]
+    means = _means(record)
+    best = min(means, key=means.get)
+    wrong = {
+        min(record, key=lambda r: r["loss"])["rate"],
+        min(record, key=lambda r: r["val_loss"])["rate"],
+        max(_means(record, "val_accuracy").items(), key=lambda kv: kv[1])[0],
+    }
+    assert best not in wrong and len(wrong) == 3
+
+
+def test_q2_placeholder_is_not_attempted(placeholder):
+    assert status(ex.q2, placeholder)[0] == "not_attempted"
     assert status(ex.q2, ...)[0] == "not_attempted"
+
+
+def _lowest_training_loss(record):
+    return min(record, key=lambda r: r["loss"])["rate"]
+
+
+def _best_single_run(record):
+    return min(record, key=lambda r: r["val_loss"])["rate"]
+
+
+def _best_mean_accuracy(record):
+    means = _means(record, "val_accuracy")
+    return max(means, key=means.get)
+
+
+def _worst_mean(record):
+    means = _means(record)
+    return max(means, key=means.get)
 
 
 @pytest.mark.parametrize(
     "answer, words",
     [
-        (0.0, "TRAINING loss"),
-        (0.5, "validation accuracy"),
-        (1.0, "learns"),
-        (0.1, "not the lowest"),
-        (0.25, "not one of the swept rates"),
+        (_lowest_training_loss, "TRAINING loss"),
+        (lambda record: 0.0, "TRAINING loss"),
+        (_best_single_run, "lucky seed"),
+        (_best_mean_accuracy, "ACCURACY"),
+        (_worst_mean, "lowest MEAN val_loss"),
+        (lambda record: 0.25, "not one of the swept rates"),
     ],
 )
-def test_q2_wrong_rates_teach(answer, words):
+def test_q2_wrong_rules_teach(answer, words):
     state, message = status(ex.q2, answer)
     assert state == "incorrect"
     assert words in message
 
 
-@pytest.mark.parametrize("answer", [None, "0.3", float("nan"), float("inf"), [0.3]])
-def test_q2_bad_inputs_get_a_message(answer):
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (None, "function"),
+        (0.4, "function"),
+        (lambda record: {"rate": 0.4}, "number"),
+        (lambda record: float("nan"), "number"),
+        (lambda: 0.4, "raised"),
+    ],
+)
+def test_q2_bad_answers_get_a_message(answer, words):
     state, message = status(ex.q2, answer)
     assert state == "incorrect"
-    assert message
+    assert words in message
 
 
-def test_q2_an_always_equal_answer_gets_a_message(always_equal):
-    state, message = status(ex.q2, always_equal)
+def test_q2_a_function_returning_an_always_equal_object_gets_a_message(always_equal):
+    state, message = status(ex.q2, lambda record: always_equal)
     assert state == "incorrect"
     assert message
 
@@ -225,3 +275,57 @@ def test_q3_an_always_equal_answer_asks_for_a_letter(always_equal):
     state, message = status(ex.q3, always_equal)
     assert state == "incorrect"
     assert "letter" in message
+
+
+# --- q4: diagnose recorded runs -------------------------------------------------------------------
+RIGHT = {"A": ("overfitting", "dropout"), "B": ("lr_too_low", "raise_lr"), "C": ("healthy", "none")}
+
+
+def test_q4_solution_is_correct(solution, assert_status):
+    diagnosis = solution(ex.q4, **CONTEXT)
+    assert diagnosis == RIGHT
+    assert_status(ex.q4.check(diagnosis), "correct", "A: overfitting", "C: a healthy run")
+    assert ex.q4.grade(ex.q4.collect(diagnosis)) == ex.q4.check(diagnosis)
+
+
+def test_q4_recorded_runs_show_their_failure_beside_the_baseline():
+    """The clues the messages quote are what each failure looks like, with margins."""
+    runs = ex.q4.recorded()
+    over, slow, healthy = (runs[k].clues for k in "ABC")
+    assert {runs[k].failure for k in "ABC"} == {"overfitting", "lr_too_low", "healthy"}
+    baseline = over["baseline_loss"]
+    assert baseline == pytest.approx(np.log(3), rel=0.01)
+    # A memorizes: training loss ~0, validation loss 20 % above its own best.
+    assert over["loss_end"] < 0.01 and over["val_loss_end"] > 1.2 * over["val_loss_min"]
+    # C (the same with dropout) beats the baseline by far and ends near its best.
+    assert healthy["val_loss_end"] < 0.5 * baseline
+    assert healthy["val_loss_end"] < 0.8 * over["val_loss_end"]
+    assert healthy["val_loss_end"] < 1.1 * healthy["val_loss_min"]
+    # B barely leaves the baseline, with updates far below the healthy -3.
+    assert slow["loss_end"] > 0.8 * baseline and slow["update_ratio"] < -3.5
+
+
+def test_q4_placeholder_is_not_attempted(assert_status):
+    assert_status(ex.q4.check(...), "not_attempted")
+    assert_status(ex.q4.check(dict.fromkeys("ABC", ...)), "not_attempted")
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ({**RIGHT, "A": ("healthy", "none")}, ["Run A is not a healthy run", "validation loss"]),
+        ({**RIGHT, "C": ("overfitting", "dropout")}, ["Run C is not overfitting", "normal"]),
+        ({**RIGHT, "B": ("vanishing", "relu_he")}, ["Run B is not vanishing", "every layer"]),
+        ({**RIGHT, "A": ("overfitting", "lower_lr")}, ["right, overfitting", "does not address"]),
+        ({**RIGHT, "B": ("lr_too_low", "dropout")}, ["right, a learning rate", "raise"]),
+    ],
+)
+def test_q4_confusions_are_answered_with_what_tells_them_apart(answer, words, assert_status):
+    assert_status(ex.q4.check(answer), "incorrect", "2 of 3 runs right", *words)
+
+
+def test_q4_answers_that_know_nothing_never_pass(always_equal):
+    for failure, remedy in [("healthy", "none"), ("overfitting", "dropout")]:
+        assert ex.q4.check(dict.fromkeys("ABC", (failure, remedy))).status == "incorrect"
+    assert ex.q4.check(always_equal).status == "incorrect"
+    assert ex.q4.check({"A": "overfitting"}).status == "incorrect"

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+from labkit import datasets
 from labkit.exercises import lesson06 as ex
 from labkit.models import build_mlp
 
@@ -168,13 +169,13 @@ def test_q2_function_that_loops_forever_is_stopped(monkeypatch):
     assert "ran too long" in message
 
 
-# --- q3: the capstone model (each checked model trains for a few seconds) ------------------------
+# --- q3: fix the broken model (each checked model trains for a few seconds) ---------------------
 @pytest.mark.backends
-def test_q3_solution_is_correct(solution):
+def test_q3_solution_is_correct_on_the_hidden_split(solution):
     build_model = solution(ex.q3, **CONTEXT)
     state, message = status(ex.q3, build_model)
     assert state == "correct", message
-    assert "test accuracy" in message
+    assert "hidden-split accuracy" in message and "269 hidden digits" in message
 
 
 @pytest.mark.backends
@@ -185,10 +186,70 @@ def test_q3_placeholder_is_not_attempted():
     assert status(ex.q3, ...)[0] == "not_attempted"
 
 
-def test_q3_too_small_model_says_how_far_short():
-    state, message = status(ex.q3, lambda: build_mlp(64, depth=1, width=3, output_units=10))
+def test_q3_judges_on_the_hidden_split_not_the_test_split(monkeypatch, solution):
+    seen = {}
+    real = ex.train_for_check
+
+    def spy(model, data, **kwargs):
+        seen["train"], seen["eval"] = data, kwargs["eval_data"]
+        return real(model, data, **kwargs)
+
+    monkeypatch.setattr(ex, "train_for_check", spy)
+    status(ex.q3, solution(ex.q3, **CONTEXT))
+    (x_train, _), (x_test, _) = datasets.load("digits")
+    x_hidden, _ = datasets.hidden("digits")
+    np.testing.assert_array_equal(seen["eval"][0], x_hidden)
+    np.testing.assert_array_equal(seen["train"][0], x_train)
+    assert seen["eval"][0].shape != x_test.shape
+
+
+def test_q3_the_broken_model_itself_is_incorrect():
+    state, message = status(ex.q3, ex.broken_model)
     assert state == "incorrect"
-    assert "percentage points short of the 95% target" in message
+    assert "from_logits=True" in message and "linear" in message
+
+
+def test_q3_removing_only_the_softmax_still_fails():
+    def build_model():
+        model = ex.broken_model()
+        model.layers[-1].activation = keras.activations.linear
+        return model
+
+    # Adam trains even this network, so the check also diagnoses it before the first step.
+    state, message = status(ex.q3, build_model)
+    assert state == "incorrect"
+    assert "before training, diagnose found saturation in hidden_5" in message
+
+
+def test_q3_model_without_trainable_weights_is_incorrect():
+    def build_model():
+        return keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(10, trainable=False)])
+
+    state, message = status(ex.q3, build_model)
+    assert state == "incorrect"
+    assert "no trainable weights" in message
+
+
+def test_q3_constant_predictor_is_no_better_than_guessing():
+    def build_model():
+        # The first layer is frozen at zero, so the output is one learned constant per class.
+        return keras.Sequential(
+            [
+                keras.Input(shape=(64,)),
+                keras.layers.Dense(1, kernel_initializer="zeros", trainable=False),
+                keras.layers.Dense(10),
+            ]
+        )
+
+    state, message = status(ex.q3, build_model)
+    assert state == "incorrect"
+    assert "no better than guessing" in message and "chance is 10%" in message
+
+
+def test_q3_too_small_model_says_how_far_short():
+    state, message = status(ex.q3, lambda: build_mlp(64, depth=1, width=2, output_units=10))
+    assert state == "incorrect"
+    assert "short of the 90% target" in message
 
 
 def test_q3_dead_relu_model_names_the_dead_layers():
@@ -203,7 +264,7 @@ def test_q3_dead_relu_model_names_the_dead_layers():
 
     state, message = status(ex.q3, build_model)
     assert state == "incorrect"
-    assert "dead_relu in hidden_1" in message and "short of" in message
+    assert "before training, diagnose found dead_relu in hidden_1" in message
 
 
 @pytest.mark.parametrize(
@@ -232,3 +293,76 @@ def test_q3_builder_that_loops_forever_is_stopped(monkeypatch):
     state, message = status(ex.q3, loops_forever)
     assert state == "incorrect"
     assert "did not finish" in message
+
+
+# --- q4: diagnose four recorded runs (read from the build's package data) -------------------------
+RIGHT = {
+    "A": ("overfitting", "dropout"),
+    "B": ("vanishing", "relu_he"),
+    "C": ("healthy", "none"),
+    "D": ("dead_relu", "leaky_relu"),
+}
+
+
+@pytest.mark.backends
+def test_q4_solution_is_correct_and_matches_the_recorded_runs(solution):
+    runs = ex.q4.recorded()
+    assert {run_id: run.failure for run_id, run in runs.items()} == {
+        run_id: answer[0] for run_id, answer in RIGHT.items()
+    }
+    assert status(ex.q4, RIGHT)[0] == "correct"
+
+
+@pytest.mark.backends
+def test_q4_placeholder_is_not_attempted():
+    assert status(ex.q4, {run_id: ... for run_id in RIGHT})[0] == "not_attempted"
+    assert status(ex.q4, ...)[0] == "not_attempted"
+
+
+def test_q4_recorded_runs_show_their_clues():
+    runs = ex.q4.recorded()
+    baseline = np.log(10)
+    # Vanishing and dead ReLU both leave the loss near the uniform guess: the look-alikes.
+    for run_id in "BD":
+        assert abs(runs[run_id].clues["loss_end"] - baseline) < 0.1
+    assert runs["B"].clues["vanishing_ratio"] < 1e-2
+    assert runs["D"].clues["dead_max"] > 0.9
+    assert runs["A"].clues["val_loss_end"] > runs["A"].clues["val_loss_min"] + 0.03
+    assert runs["A"].clues["loss_end"] < 0.01
+    assert runs["C"].clues["val_loss_end"] < 0.3 and runs["C"].clues["dead_max"] < 0.5
+
+
+def test_q4_swapping_the_look_alikes_teaches_the_difference():
+    answer = {**RIGHT, "B": ("dead_relu", "leaky_relu"), "D": ("vanishing", "relu_he")}
+    state, message = status(ex.q4, answer)
+    assert state == "incorrect"
+    assert message.startswith("2 of 4 runs right")
+    assert "Run B is not dead ReLU units" in message and "shrinks layer by layer" in message
+    assert "Run D is not vanishing gradients" in message and "output 0" in message
+
+
+def test_q4_overfitting_called_healthy_points_at_the_validation_loss():
+    state, message = status(ex.q4, {**RIGHT, "A": ("healthy", "none")})
+    assert state == "incorrect"
+    assert "validation loss" in message
+
+
+def test_q4_right_failure_wrong_remedy_says_why():
+    state, message = status(ex.q4, {**RIGHT, "A": ("overfitting", "raise_lr")})
+    assert state == "incorrect"
+    assert "dropout" in message
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ("vanishing", "dict"),
+        ({"A": ("overfitting", "dropout")}, "missing"),
+        ({**RIGHT, "A": ("tired", "dropout")}, "not one of the failures"),
+        ({**RIGHT, "A": "overfitting"}, "two words"),
+    ],
+)
+def test_q4_junk_answers_get_a_message(answer, words):
+    state, message = status(ex.q4, answer)
+    assert state == "incorrect"
+    assert words in message

@@ -122,7 +122,7 @@ def test_installed_wheel_loads_data_outside_the_repository(venv, tmp_path):
     assert done.returncode == 0, done.stderr
     where, shapes, no_keras, solution = done.stdout.splitlines()
     assert Path(where).is_relative_to(venv), "imported labkit from the repository, not the wheel"
-    assert shapes == "(1347, 64) (450, 64) True"
+    assert shapes == "(1146, 64) (382, 64) True"
     assert no_keras == "True", "the fresh environment must not see the repository's packages"
     assert solution == "bound = 0.25**12", "ex.q3.solution() must show the lesson's own cell"
 

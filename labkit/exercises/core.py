@@ -543,12 +543,11 @@ class Exercise:
             )
         try:
             message = self.evaluate(data)
-        except _NotAttemptedSignal:
-            return self._result(
-                "not_attempted",
-                f"`{self.answer}` returns None: not attempted yet, or the `return` is missing. "
-                f"Stuck? Try {self.name}.hint().",
+        except _NotAttemptedSignal as signal:
+            said = str(signal) or (
+                f"`{self.answer}` returns None: not attempted yet, or the `return` is missing."
             )
+            return self._result("not_attempted", f"{said} Stuck? Try {self.name}.hint().")
         except Incorrect as wrong:
             return self._result("incorrect", str(wrong))
         except Exception as exc:  # a bug in a check must not look like the student's fault

@@ -156,8 +156,9 @@ _CONFUSIONS = {
         "magnitude below the top's, which no learning rate fixes."
     ),
     ("vanishing", "dead_relu"): (
-        "A dead ReLU unit passes exactly zero gradient and never recovers on its own; a vanishing "
-        "gradient is small but not zero, and it shrinks layer by layer toward the input."
+        "A dead ReLU unit passes exactly zero gradient to its own weights (it revives only if the "
+        "layers below change its inputs); a vanishing gradient is small but not zero, and it "
+        "shrinks layer by layer toward the input."
     ),
     ("dead_relu", "vanishing"): (
         "Small gradients are not dead units: a dead unit outputs 0 for every input. Here the "
@@ -287,7 +288,10 @@ class DiagnosisExercise(Exercise):
                 f"{example}."
             )
         if data and all(value is NOT_ATTEMPTED for value in data.values()):
-            raise _NotAttemptedSignal
+            raise _NotAttemptedSignal(
+                f"Not attempted yet: replace each `...` in `{self.answer}` with a (failure, "
+                "remedy) pair, then run this cell again."
+            )
         missing = [r for r in self.runs if r not in data]
         extra = sorted(set(data) - set(self.runs))
         if missing or extra:

@@ -269,56 +269,110 @@ q2 = FunctionExercise(
 )
 
 
-# --- q3: the gradient-descent update -------------------------------------------------------------
-def _update_inputs() -> list[tuple]:
+# --- q3: the first-order prediction of a step ---------------------------------------------------
+SMALL_LR, LARGE_LR = 0.01, 30.0
+
+
+def _bce(params: dict, X: np.ndarray, y: np.ndarray) -> float:
+    p = _sigmoid(_sigmoid(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _step_inputs() -> list[tuple]:
+    """Networks and batches the lesson never used, at a small and at a large learning rate."""
     rng = np.random.default_rng(303)
-    lesson_like = _random_params(rng, 3, 1.0)
-    lesson_grads = {k: rng.normal(size=v.shape) for k, v in lesson_like.items()}
-    other = {"kernel": rng.normal(size=(4, 2)), "bias": rng.normal(size=2)}
-    other_grads = {k: rng.normal(size=v.shape) for k, v in other.items()}
-    return [(lesson_like, lesson_grads, 0.5), (other, other_grads, 0.03)]
+    cases = []
+    for n, hidden, lr in [(12, 4, SMALL_LR), (7, 2, 0.1), (20, 6, SMALL_LR), (10, 3, LARGE_LR)]:
+        X = rng.normal(size=(n, 2))
+        y = rng.integers(0, 2, size=(n, 1)).astype(float)
+        cases.append((_random_params(rng, hidden, 1.5), X, y, lr))
+    return cases
 
 
-def _check_update(inputs: list[tuple], outputs: list) -> str:
-    for (params, grads, lr), out in zip(inputs, outputs):
-        if not isinstance(out, dict) or set(out) != set(params):
+def _first_order(params: dict, X: np.ndarray, y: np.ndarray, lr: float) -> dict[str, float]:
+    """The prediction, its plausible mistakes, and the change the step really makes."""
+    g = _reference_backward(params, X, y)
+    squares = sum(float(np.sum(v**2)) for v in g.values())
+    stepped = {k: params[k] - lr * g[k] for k in params}
+    return {
+        "right": -lr * squares,
+        "uphill": lr * squares,
+        "no_lr": -squares,
+        "norm": -lr * squares**0.5,
+        "not_squared": -lr * sum(float(np.sum(v)) for v in g.values()),
+        "weights_only": -lr * float(np.sum(g["W1"] ** 2) + np.sum(g["W2"] ** 2)),
+        "measured": _bce(stepped, X, y) - _bce(params, X, y),
+    }
+
+
+_STEP_MISTAKES = {
+    "uphill": "has the wrong sign: the step goes AGAINST the gradient, Δw = −learning_rate · g, "
+    "so each term g · Δw is −learning_rate · g², never positive.",
+    "no_lr": "leaves out the learning rate: the step is Δw = −learning_rate · g, so every term "
+    "g · Δw carries the factor learning_rate.",
+    "norm": "is −learning_rate · ‖g‖, but each term is g · Δw = g · (−learning_rate · g): the "
+    "gradient appears twice, so the sum is the SQUARED norm.",
+    "not_squared": "sums the gradient entries themselves; each term is g · Δw with "
+    "Δw = −learning_rate · g, so square every entry before you sum.",
+    "weights_only": "leaves out the biases: b1 and b2 move in the step too, and their "
+    "gradients add to the change.",
+}
+
+
+def _check_step(inputs: list[tuple], outputs: list) -> str:
+    report = {}
+    for (params, X, y, lr), out in zip(inputs, outputs):
+        where = f"(learning rate {lr}, {params['W1'].shape[1]} hidden units, batch of {len(X)})"
+        got = expect_number(out, f"`predicted_change` {where}")
+        want = _first_order(params, X, y, lr)
+        report[lr] = (want["right"], want["measured"])
+        if np.isclose(got, want["right"], rtol=1e-6, atol=1e-12):
+            continue
+        if got == 0:
             raise Incorrect(
-                "`sgd_step` should return a NEW dict with the same keys as params "
-                f"(for params with keys {sorted(params)}, it returned "
-                f"{sorted(out) if isinstance(out, dict) else 'something else'})."
+                f"`predicted_change` returned 0 {where}: that predicts a step that changes "
+                "nothing. To first order the change is Σ g · Δw over every parameter entry, "
+                "with the step Δw = −learning_rate · g."
             )
-        for k in params:
-            got = expect_array(out[k], shape=params[k].shape, name=f"the updated {k!r}")
-            want = params[k] - lr * grads[k]
-            if np.allclose(got, want, rtol=1e-9, atol=1e-12):
-                continue
-            if np.allclose(got, params[k] + lr * grads[k]):
-                raise Incorrect(
-                    f"the updated {k!r} moved UPHILL: the gradient points where the loss grows "
-                    "fastest, so gradient descent subtracts it: p − learning_rate · g."
-                )
-            if np.allclose(got, params[k] - grads[k]):
-                raise Incorrect(
-                    f"the updated {k!r} took a full gradient step: scale the gradient by the "
-                    f"learning rate ({lr} here): p − learning_rate · g."
-                )
+        for mistake, message in _STEP_MISTAKES.items():
+            if np.isclose(got, want[mistake], rtol=1e-6, atol=1e-12):
+                raise Incorrect(f"your prediction {where} {message}")
+        if np.isclose(got, want["measured"], rtol=1e-6, atol=1e-12):
             raise Incorrect(
-                f"the updated {k!r} is not params[{k!r}] − learning_rate · grads[{k!r}] "
-                f"(learning rate {lr})."
+                f"this is the change the step really makes {where} (loss after − loss "
+                "before), not the first-order prediction. Predict it from the gradient alone: "
+                "Σ g · Δw with Δw = −learning_rate · g, without running the step."
             )
-    return "Correct! One rule for every parameter: step against the gradient, scaled."
+        raise Incorrect(
+            f"your prediction {where} is {got:.4g}, but the first-order change is "
+            f"{want['right']:.4g}. Add up g · Δw over every entry of every parameter, with "
+            "Δw = −learning_rate · g."
+        )
+    small_pred, small_real = report[SMALL_LR]
+    large_pred, large_real = report[LARGE_LR]
+    return (
+        f"Correct! At learning rate {SMALL_LR} you predicted {small_pred:.3e} and the step "
+        f"really changed the loss by {small_real:.3e}; at {LARGE_LR:g} you predicted "
+        f"{large_pred:.3g} but the loss changed by {large_real:+.3g}. The gradient describes "
+        "the loss only near the current weights: small steps go downhill as predicted, big "
+        "steps can overshoot."
+    )
 
 
 q3 = FunctionExercise(
     id="q3",
-    answer="sgd_step",
+    answer="predicted_change",
     hints=[
-        "The gradient points uphill; the step goes the other way, scaled by the learning rate.",
-        "For every key k: new[k] = params[k] - learning_rate * grads[k]. A dict comprehension "
-        "does all keys in one line.",
+        "The step changes every parameter by Δw = −learning_rate · g, where g is its gradient "
+        "from your `backward`. The first-order change is the sum of g · Δw over all entries.",
+        "Substitute Δw: each entry contributes g · (−learning_rate · g) = −learning_rate · g². "
+        "Sum that over every entry of W1, b1, W2 and b2.",
+        "grads = backward(params, X, y); return -learning_rate * sum(np.sum(g ** 2) for g in "
+        "grads.values()). Do not run the step: predict it.",
     ],
-    check_fn=_check_update,
-    make_inputs=_update_inputs,
+    constants={"small_lr": SMALL_LR, "large_lr": LARGE_LR},
+    check_fn=_check_step,
+    make_inputs=_step_inputs,
     points=1,
 )
 

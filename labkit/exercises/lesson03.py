@@ -1,8 +1,10 @@
 """Lesson 03 — exploding gradients: exercises.
 
-Every check trains the same kind of network the lesson uses — 4 ReLU layers of 32 units whose
-weights start twice as large as He initialization (``RandomNormal(stddev=0.5)``) — on fresh
-regression data with a fixed seed, and judges the answer by how training went. The initial
+Every check trains a network like the lesson's — ReLU layers of 32 units whose weights start
+twice as large as He initialization (``RandomNormal(stddev=0.5)``) — on fresh regression data
+with a fixed seed, and judges the answer by how training went: the loss must stay finite and end
+a stated margin below the trivial baseline (predicting the mean, whose MSE is the target's
+variance). The initial
 weights (``labkit.models.reinitialize``) and the batch order are drawn with NumPy, so a check
 judges the same run on TensorFlow, JAX and PyTorch.
 
@@ -18,21 +20,25 @@ from __future__ import annotations
 import numpy as np
 
 from labkit.exercises.core import Incorrect, Lesson, ModelExercise, ValueExercise, expect_number
+from labkit.exercises.diagnosis import DiagnosisExercise
+from labkit.exercises.recording import Recipe
 from labkit.exercises.training import CHECK_SEED, CheckRun, train_for_check
 
-__all__ = ["LESSON", "q1", "q2", "q3", "summary"]
+__all__ = ["LESSON", "RUNS", "baseline_mse", "q1", "q2", "q3", "q4", "summary"]
 
 LARGE_STD = 0.5
 FEATURES = 8
 EPOCHS = 4
 BATCH = 64
 STEPS = EPOCHS * 512 // BATCH
-LR_TARGET = 5.0
+LR_EPOCHS = 8
+LR_STEPS = LR_EPOCHS * 512 // BATCH
+MARGIN = 0.9
+"""A check passes only below ``MARGIN`` x the predict-the-mean MSE."""
+DEEP = 8
+DEEP_LR = 0.05
 CLIP_LR = 0.05
-CLIP_TARGET = 2.0
-BN_LR = 0.01
-BN_TARGET = 2.0
-BLOW_UP = 10.0
+BLOW_UP = 100.0
 
 
 def regression_data(seed: int = CHECK_SEED, n: int = 512) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +66,19 @@ def large_init_model(seed: int = CHECK_SEED):
     return reinitialize(build_mlp(FEATURES, depth=4, width=32, kernel_initializer=init), seed)
 
 
-def train_briefly(model, optimizer) -> CheckRun:
-    """Train ``model`` with ``optimizer`` and MSE for 4 epochs (batch 64) on the check data.
+def baseline_mse(seed: int = CHECK_SEED) -> float:
+    """The MSE of predicting the mean on the check data: the target's variance.
+
+    Example
+    -------
+    >>> round(baseline_mse(), 3)
+    0.822
+    """
+    return float(np.var(regression_data(seed)[1]))
+
+
+def train_briefly(model, optimizer, epochs: int = EPOCHS) -> CheckRun:
+    """Train ``model`` with ``optimizer`` and MSE for ``epochs`` (batch 64) on the check data.
 
     Each epoch draws a NumPy batch order (:func:`~labkit.exercises.training.train_for_check`);
     the final loss is the last epoch's training-mode loss (batch normalization's running
@@ -72,7 +89,7 @@ def train_briefly(model, optimizer) -> CheckRun:
         regression_data(),
         optimizer=optimizer,
         loss="mse",
-        epochs=EPOCHS,
+        epochs=epochs,
         batch_size=BATCH,
         reshuffle=True,
     )
@@ -91,7 +108,18 @@ def _blew_up(run: CheckRun) -> str | None:
     return None
 
 
-# --- q1: a learning rate that trains stably ------------------------------------------------------
+def _beat_the_mean(run: CheckRun, what: str, fix: str) -> None:
+    """Raise :class:`Incorrect` unless the run ended ``MARGIN`` x below the predict-the-mean MSE."""
+    base = baseline_mse()
+    if run.final_loss >= MARGIN * base:
+        raise Incorrect(
+            f"{what} the loss is {run.final_loss:.3g} at the end (it started at "
+            f"{run.start_loss:.3g}); predicting the mean scores {base:.3g}, and the check wants "
+            f"below {MARGIN:g} x {base:.3g} = {MARGIN * base:.3g}. {fix}"
+        )
+
+
+# --- q1: the fastest learning rate that stays stable ---------------------------------------------
 def _check_learning_rate(value) -> str:
     import keras
 
@@ -100,22 +128,21 @@ def _check_learning_rate(value) -> str:
         raise Incorrect(f"learning_rate is {lr:g}; a learning rate must be positive (e.g. 0.001).")
     if lr > 10:
         raise Incorrect(f"learning_rate {lr:g} is far too large: steps that big always diverge.")
-    run = train_briefly(large_init_model(), keras.optimizers.SGD(learning_rate=lr))
+    run = train_briefly(large_init_model(), keras.optimizers.SGD(learning_rate=lr), LR_EPOCHS)
     blew = _blew_up(run)
     if blew:
         raise Incorrect(
             f"With learning_rate={lr:g}, {blew}: the gradients are huge, so each step "
-            "overshoots and the next gradient is even larger. Lower it (try dividing by 3)."
+            "overshoots and the next gradient is even larger. Lower it."
         )
-    if run.final_loss >= LR_TARGET:
-        raise Incorrect(
-            f"Stable, but it barely learns: after {STEPS} steps the loss is "
-            f"{run.final_loss:.3g} (it started at {run.start_loss:.3g}); it should get below "
-            f"{LR_TARGET:g}. The steps are too small: raise the learning rate (try x3)."
-        )
+    _beat_the_mean(
+        run,
+        f"Stable, but it barely learns: after {LR_STEPS} steps at learning_rate={lr:g}",
+        "The steps are too small: raise the learning rate, as far as it goes without diverging.",
+    )
     return (
         f"Correct! With learning_rate={lr:g} the loss went from {run.start_loss:.3g} to "
-        f"{run.final_loss:.3g} in {STEPS} steps without blowing up."
+        f"{run.final_loss:.3g} in {LR_STEPS} steps (predicting the mean: {baseline_mse():.3g})."
     )
 
 
@@ -123,18 +150,19 @@ q1 = ValueExercise(
     id="q1",
     answer="learning_rate",
     hints=[
-        "The lesson's 0.01 diverges. Every factor of 10 you go down makes each step 10 times "
-        "smaller: too low and the network barely moves in so few steps.",
-        "Try values between 3e-4 and 3e-3; the message tells you whether to go up or down.",
-        "learning_rate = 1e-3 works.",
+        "A stable rate is not enough: in so few steps only a rate close to the one where "
+        "training diverges learns enough to beat predicting the mean.",
+        "Bisect: find one rate that diverges and one that is stable, then try the rate halfway "
+        "between them (on a log scale), and repeat.",
+        "ex.q1.solution() shows a rate that works.",
     ],
-    constants={"steps": STEPS, "batch": BATCH, "target": LR_TARGET},
+    constants={"steps": LR_STEPS, "batch": BATCH, "margin": MARGIN},
     check_fn=_check_learning_rate,
     points=1,
 )
 
 
-# --- q2: add batch normalization -----------------------------------------------------------------
+# --- q2: a deeper network at a higher rate -------------------------------------------------------
 def _hidden_kernel_std(model) -> float:
     """Mean standard deviation of the hidden Dense kernels (every 2-D kernel but the last)."""
     kernels = [w for w in model.get_weights() if w.ndim == 2]
@@ -146,38 +174,49 @@ def _hidden_kernel_std(model) -> float:
     return float(np.mean([np.std(k) for k in kernels[:-1]]))
 
 
-def _check_batch_norm_model(model) -> str:
+def _check_deep_model(model) -> str:
     import keras
 
     if tuple(model.input_shape[1:]) != (FEATURES,) or tuple(model.output_shape[1:]) != (1,):
         raise Incorrect(
             f"the model should take {FEATURES} features and output one number; it maps "
-            f"{tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}. Keep the "
-            "given Input and output layer."
+            f"{tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}."
+        )
+    if not model.trainable_weights:
+        raise Incorrect(
+            "your model has no trainable weights, so training cannot change what it predicts: "
+            "it can never beat predicting the mean."
+        )
+    kernels = [w for w in model.get_weights() if w.ndim == 2]
+    if len(kernels) < DEEP + 1:
+        raise Incorrect(
+            f"the exercise asks for {DEEP} hidden Dense layers and an output layer; your model "
+            f"has {len(kernels)} Dense layer(s). Depth is what makes the product explode."
         )
     std = _hidden_kernel_std(model)
     if std < 0.8 * LARGE_STD:
         raise Incorrect(
             f"the hidden layers start with weights of standard deviation {std:.2f}, but the "
             f"exercise keeps the large initialization (stddev={LARGE_STD}). Shrinking the "
-            "weights is another fix; here, add batch normalization and leave the initializer."
+            "weights is another fix; here, keep them and stop their product from growing."
         )
-    run = train_briefly(model, keras.optimizers.SGD(learning_rate=BN_LR))
+    run = train_briefly(model, keras.optimizers.SGD(learning_rate=DEEP_LR))
     blew = _blew_up(run)
     if blew:
         raise Incorrect(
-            f"Trained with SGD(learning_rate={BN_LR}), {blew}: the gradients still explode. "
-            "Put a BatchNormalization layer between EVERY hidden Dense layer and its ReLU "
-            "(Dense without activation, then BatchNormalization, then Activation('relu'))."
+            f"Trained with SGD(learning_rate={DEEP_LR}), {blew}: the gradients still explode. "
+            "Every hidden layer whose weighted sums are not rescaled multiplies the signal "
+            "by about 2; a single rescaled layer does not stop the others."
         )
-    if run.final_loss >= BN_TARGET:
-        raise Incorrect(
-            f"Stable, but after {STEPS} steps the loss is {run.final_loss:.3g} (it should get "
-            f"below {BN_TARGET:g}). Normalize every hidden layer, not only some of them."
-        )
+    _beat_the_mean(
+        run,
+        f"Stable, but after {STEPS} steps",
+        "Rescale the weighted sums of every hidden layer, before its ReLU.",
+    )
     return (
-        f"Correct! From the same large weights, the loss fell from {run.start_loss:.3g} to "
-        f"{run.final_loss:.3g} in {STEPS} steps of SGD(learning_rate={BN_LR})."
+        f"Correct! From weights of std {std:.2f}, {len(kernels) - 1} hidden layers trained from "
+        f"{run.start_loss:.3g} to {run.final_loss:.3g} in {STEPS} steps of "
+        f"SGD(learning_rate={DEEP_LR}) (predicting the mean: {baseline_mse():.3g})."
     )
 
 
@@ -185,47 +224,46 @@ q2 = ModelExercise(
     id="q2",
     answer="build_model",
     hints=[
-        "Batch normalization rescales each layer's weighted sums to mean 0 and variance 1, "
-        "so the size of the weights no longer multiplies through the network.",
-        "For each hidden layer: Dense(32, kernel_initializer=big) with no activation, then "
-        "keras.layers.BatchNormalization(), then keras.layers.Activation('relu').",
-        "Or: labkit.models.build_mlp(8, depth=4, width=32, kernel_initializer=big, "
-        "batch_norm=True).",
+        "With std 0.5 and 32 inputs each layer multiplies the signal by about 2; eight layers "
+        "make that 2^8. Something must pull every layer's factor back to 1.",
+        "Which layer rescales a batch of weighted sums to mean 0 and variance 1, whatever the "
+        "weights? Where must it sit relative to the ReLU, and in how many of the layers?",
+        "ex.q2.solution() shows a builder that works.",
     ],
-    constants={"steps": STEPS, "learning_rate": BN_LR, "target": BN_TARGET, "std": LARGE_STD},
-    check_fn=_check_batch_norm_model,
+    constants={"steps": STEPS, "learning_rate": DEEP_LR, "depth": DEEP, "margin": MARGIN},
+    check_fn=_check_deep_model,
     points=2,
 )
 
 
-# --- q3: a clip value ----------------------------------------------------------------------------
+# --- q3: a global clip value ---------------------------------------------------------------------
 def _check_clip_value(value) -> str:
     import keras
 
     clip = expect_number(value, "clip_value")
     if clip <= 0:
         raise Incorrect(
-            f"clip_value is {clip:g}; clipnorm is the largest gradient norm allowed, so it must "
-            "be positive (e.g. 1.0)."
+            f"clip_value is {clip:g}; global_clipnorm is the largest norm the whole gradient may "
+            "have, so it must be positive (e.g. 1.0)."
         )
-    optimizer = keras.optimizers.SGD(learning_rate=CLIP_LR, clipnorm=clip)
+    optimizer = keras.optimizers.SGD(learning_rate=CLIP_LR, global_clipnorm=clip)
     run = train_briefly(large_init_model(), optimizer)
     blew = _blew_up(run)
     if blew:
         raise Incorrect(
-            f"With clipnorm={clip:g}, {blew}: a cap this high hardly ever bites, so the huge "
-            f"gradients still reach the weights. Lower the clip value (try dividing by 10)."
+            f"With global_clipnorm={clip:g}, {blew}: a cap this high hardly ever bites, so the "
+            "huge gradients still reach the weights. Lower the clip value."
         )
-    if run.final_loss >= CLIP_TARGET:
-        raise Incorrect(
-            f"Stable, but too slow: with clipnorm={clip:g} each step moves the weights by at "
-            f"most {CLIP_LR:g} x {clip:g} = {CLIP_LR * clip:.2g}, and after {STEPS} steps the "
-            f"loss is {run.final_loss:.3g} (it should get below {CLIP_TARGET:g}). Raise the clip "
-            "value (try x10)."
-        )
+    _beat_the_mean(
+        run,
+        f"Stable, but too slow: with global_clipnorm={clip:g} each step moves the weights by at "
+        f"most {CLIP_LR:g} x {clip:g} = {CLIP_LR * clip:.2g}, and after {STEPS} steps",
+        "Raise the clip value.",
+    )
     return (
-        f"Correct! With clipnorm={clip:g} at learning rate {CLIP_LR:g} the loss went from "
-        f"{run.start_loss:.3g} to {run.final_loss:.3g} in {STEPS} steps."
+        f"Correct! With global_clipnorm={clip:g} at learning rate {CLIP_LR:g} the loss went from "
+        f"{run.start_loss:.3g} to {run.final_loss:.3g} in {STEPS} steps (predicting the mean: "
+        f"{baseline_mse():.3g})."
     )
 
 
@@ -233,16 +271,68 @@ q3 = ValueExercise(
     id="q3",
     answer="clip_value",
     hints=[
-        "Clipping rescales any gradient whose norm exceeds the clip value down to exactly that "
-        "norm, so one step can move the weights by at most learning_rate x clipnorm.",
-        "The gradients here start near 1e3. A cap of 1e3 changes nothing; a cap of 0.01 makes "
-        "every step tiny. Try values between 1 and 100.",
-        "clip_value = 10.0 works.",
+        "Global clipping rescales the whole gradient when its norm exceeds the clip value, so "
+        "one step moves the weights by at most learning_rate x global_clipnorm.",
+        "Too high a cap never bites and training diverges; too low a cap makes every step tiny. "
+        "Start from a value that diverges and one that is too slow, and bisect on a log scale.",
+        "ex.q3.solution() shows a value that works.",
     ],
-    constants={"steps": STEPS, "learning_rate": CLIP_LR, "target": CLIP_TARGET},
+    constants={"steps": STEPS, "learning_rate": CLIP_LR, "margin": MARGIN},
     check_fn=_check_clip_value,
     points=1,
 )
 
-LESSON = Lesson("03_exploding_gradients", [q1, q2, q3])
+
+# --- q4: diagnose recorded runs ------------------------------------------------------------------
+_FOUR_LAYERS = "4 ReLU layers of 32 units, plain SGD, batch size 64, 8 epochs"
+RUNS = [
+    Recipe(
+        "A",
+        "lr_too_high",
+        f"{_FOUR_LAYERS}, He initialization, learning rate 0.2",
+        "regression",
+        depth=4,
+        learning_rate=0.2,
+        batch_size=64,
+        epochs=8,
+    ),
+    Recipe(
+        "B",
+        "healthy",
+        f"{_FOUR_LAYERS}, He initialization, learning rate 0.01",
+        "regression",
+        depth=4,
+        learning_rate=0.01,
+        batch_size=64,
+        epochs=8,
+    ),
+    Recipe(
+        "C",
+        "exploding",
+        f"{_FOUR_LAYERS}, weights drawn with std 0.6, learning rate 0.01",
+        "regression",
+        depth=4,
+        init_std=0.6,
+        learning_rate=0.01,
+        batch_size=64,
+        epochs=8,
+    ),
+]
+"""The runs q4 shows: a too-high learning rate (the look-alike), a healthy run, exploding."""
+
+q4 = DiagnosisExercise(
+    id="q4",
+    answer="diagnosis",
+    hints=[
+        "Two of the runs end with a loss of nan. Look at the gradient norms at step 0, before "
+        "any update: which run's network is already broken before it takes a step?",
+        "Gradients that are huge at step 0 come from the weights (exploding); ordinary "
+        "gradients at step 0 that still end in nan come from the step size.",
+        "ex.q4.solution() shows the diagnosis.",
+    ],
+    runs=["A", "B", "C"],
+    points=2,
+)
+
+LESSON = Lesson("03_exploding_gradients", [q1, q2, q3, q4])
 summary = LESSON.summary

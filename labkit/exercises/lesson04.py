@@ -1,8 +1,8 @@
 """Lesson 04 — dead ReLU units: exercises.
 
 The model checks train on the ``spiral`` dataset (3 classes that no straight line separates)
-with a fixed seed and judge the answer by what the network does: how many units are dead,
-whether every hidden layer still gets a gradient, and the test accuracy.
+with fixed seeds and judge the answer by what the network does: how many units are dead, and the
+loss or test accuracy beside its chance level (ln 3 = 1.10, 33%). q4 diagnoses recorded runs.
 
 Example
 -------
@@ -25,17 +25,22 @@ from labkit.exercises.core import (
     ValueExercise,
     expect_number,
 )
-from labkit.exercises.training import train_for_check
+from labkit.exercises.diagnosis import FAILURES, REMEDIES, DiagnosisExercise
+from labkit.exercises.recording import Recipe
+from labkit.exercises.training import CHECK_SEED, train_for_check
 
-__all__ = ["LESSON", "q1", "q2", "q3", "summary"]
+__all__ = ["FAILURES", "LESSON", "REMEDIES", "RUNS", "q1", "q2", "q3", "q4", "summary"]
 
 EPOCHS = 5
 BATCH = 32
 DEAD_LIMIT = 0.25
-LR_ACCURACY = 0.8
-LEAKY_ACCURACY = 0.8
-LEAKY_LR = 0.01
-ZERO_GRADIENT_LIMIT = 0.1
+LR_ACCURACY = 0.75
+LR_SEEDS = (CHECK_SEED, CHECK_SEED + 1, CHECK_SEED + 2)
+CHANCE = 1 / 3
+BASELINE_LOSS = math.log(3)
+BIAS = -1.0
+RELU_LR = 0.5
+RELU_LOSS = 0.6
 
 
 # --- q1: count dead units by hand ----------------------------------------------------------------
@@ -142,13 +147,12 @@ def spiral_model(activation: str = "relu", bias: float = 0.0):
     )
 
 
-def train_on_spiral(model, optimizer) -> dict:
-    """Train for 5 epochs (batch 32); dead/zero-gradient fractions and test accuracy."""
+def train_on_spiral(model, optimizer, seed: int = CHECK_SEED) -> dict:
+    """Train for 5 epochs (batch 32) from ``seed``; losses, dead fractions, test accuracy."""
     import keras
 
     from labkit import datasets
     from labkit.activations import dead_relu_fraction
-    from labkit.gradients import zero_gradient_fraction
 
     (x, y), test = datasets.load("spiral")
     run = train_for_check(
@@ -159,16 +163,17 @@ def train_on_spiral(model, optimizer) -> dict:
         epochs=EPOCHS,
         batch_size=BATCH,
         eval_data=test,
+        seed=seed,
     )
     return {
+        "start_loss": run.start_loss,
         "loss": run.final_loss,
         "accuracy": run.accuracy,
-        "dead": dead_relu_fraction(model, x),
-        "zero_gradient": zero_gradient_fraction(model, x[:256], y[:256]),
+        "dead": dead_relu_fraction(run.model, x),
     }
 
 
-# --- q2: a learning rate that keeps units alive --------------------------------------------------
+# --- q2: a learning rate that keeps units alive on every seed ------------------------------------
 def _check_learning_rate(value) -> str:
     import keras
 
@@ -177,29 +182,38 @@ def _check_learning_rate(value) -> str:
         raise Incorrect(f"learning_rate is {lr:g}; it must be positive (e.g. 0.1).")
     if lr > 100:
         raise Incorrect(f"learning_rate {lr:g} is far too large: such steps always diverge.")
-    run = train_on_spiral(spiral_model(), keras.optimizers.SGD(learning_rate=lr))
-    worst = max(run["dead"].values())
-    layer = max(run["dead"], key=run["dead"].get)
-    if not math.isfinite(run["loss"]):
-        raise Incorrect(
-            f"With learning_rate={lr:g} the loss became {run['loss']}: the steps are so large "
-            "that training diverged. Lower it (try dividing by 10)."
-        )
-    if worst >= DEAD_LIMIT:
-        raise Incorrect(
-            f"With learning_rate={lr:g}, {worst:.0%} of {layer}'s units died (the limit is "
-            f"{DEAD_LIMIT:.0%}) and test accuracy is {run['accuracy']:.0%}: large steps push "
-            "units' weighted sums below 0 for every input. Lower the learning rate."
-        )
-    if run["accuracy"] < LR_ACCURACY:
-        raise Incorrect(
-            f"Units stay alive (at most {worst:.0%} dead in a layer), but after {EPOCHS} epochs "
-            f"the test accuracy is only {run['accuracy']:.0%} (it should reach "
-            f"{LR_ACCURACY:.0%}): the steps are too small. Raise the learning rate (try x3)."
-        )
+    accuracies = []
+    for seed in LR_SEEDS:
+        run = train_on_spiral(spiral_model(), keras.optimizers.SGD(learning_rate=lr), seed=seed)
+        worst = max(run["dead"].values())
+        layer = max(run["dead"], key=run["dead"].get)
+        where = f"With learning_rate={lr:g}, on seed {seed} (of {', '.join(map(str, LR_SEEDS))})"
+        if not math.isfinite(run["loss"]):
+            raise Incorrect(
+                f"{where} the loss became {run['loss']}: the steps are so large that training "
+                "diverged. Lower the learning rate."
+            )
+        if worst >= DEAD_LIMIT:
+            raise Incorrect(
+                f"{where} {worst:.0%} of {layer}'s units died (the limit is {DEAD_LIMIT:.0%}) "
+                f"and test accuracy is {run['accuracy']:.0%} (chance is {CHANCE:.0%}): large "
+                "steps push units' weighted sums below 0 for every input. A rate that works on "
+                "one seed can kill units on another; lower it."
+            )
+        if run["accuracy"] < LR_ACCURACY:
+            raise Incorrect(
+                f"{where} units stay alive (at most {worst:.0%} dead in a layer), but after "
+                f"{EPOCHS} epochs the loss only went from {run['start_loss']:.2f} to "
+                f"{run['loss']:.2f} (predicting the class frequencies scores {BASELINE_LOSS:.2f}) "
+                f"and the test accuracy is {run['accuracy']:.0%} (chance {CHANCE:.0%}, the "
+                f"target {LR_ACCURACY:.0%}): the steps are too small. Raise the learning rate."
+            )
+        accuracies.append(run["accuracy"])
+    spread = ", ".join(f"{a:.0%}" for a in accuracies)
     return (
-        f"Correct! With learning_rate={lr:g} at most {worst:.0%} of a layer's units are dead "
-        f"and test accuracy is {run['accuracy']:.0%}."
+        f"Correct! With learning_rate={lr:g} every seed keeps its units alive (under "
+        f"{DEAD_LIMIT:.0%} dead per layer) and reaches test accuracies {spread} "
+        f"(chance {CHANCE:.0%})."
     )
 
 
@@ -207,69 +221,162 @@ q2 = ValueExercise(
     id="q2",
     answer="learning_rate",
     hints=[
-        "2.0 kills units; a very small rate keeps them alive but learns too little in "
-        f"{EPOCHS} epochs.",
-        "Try values between 0.03 and 0.3; the message says whether to go up or down.",
-        "learning_rate = 0.1 works.",
+        "Two things limit the rate from opposite sides: too large and some units die (the "
+        f"lesson's seed table), too small and {EPOCHS} epochs are not enough to learn.",
+        "The check needs a rate that works on every one of its seeds, so stay away from the "
+        "edge where units start dying on some seeds; the message says which side you are on "
+        "and which seed failed.",
     ],
-    constants={"epochs": EPOCHS, "dead_limit": DEAD_LIMIT, "accuracy": LR_ACCURACY},
+    constants={
+        "epochs": EPOCHS,
+        "dead_limit": DEAD_LIMIT,
+        "accuracy": LR_ACCURACY,
+        "seeds": len(LR_SEEDS),
+        "chance": CHANCE,
+    },
     check_fn=_check_learning_rate,
     points=1,
 )
 
 
-# --- q3: LeakyReLU -------------------------------------------------------------------------------
-def _check_leaky_model(model) -> str:
+# --- q3: keep ReLU and the negative biases, yet keep the units alive -----------------------------
+def _hidden_dense(model) -> list:
     import keras
+
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    return dense[:-1]
+
+
+def _check_relu_model(model) -> str:
+    import keras
+
+    from labkit.activations import activation_kind
 
     if tuple(model.input_shape[1:]) != (2,) or tuple(model.output_shape[1:]) != (3,):
         raise Incorrect(
             "the model should take 2 features and output 3 logits; it maps "
-            f"{tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}. Keep the "
-            "given Input and output layer."
+            f"{tuple(model.input_shape[1:])} to {tuple(model.output_shape[1:])}."
         )
-    biases = [w for w in model.get_weights() if w.ndim == 1]
-    if not biases or float(np.mean(biases[0])) > -0.5:
+    hidden = _hidden_dense(model)
+    if len(hidden) < 3:
         raise Incorrect(
-            "keep the negative bias initializer (Constant(-1.0)) of the given builder: the "
-            "exercise is to make units that start switched off trainable again by changing "
-            "the activation only."
+            f"the model has {len(hidden)} hidden Dense layer(s); keep the 3 hidden Dense layers "
+            "of 32 units."
         )
-    run = train_on_spiral(model, keras.optimizers.Adam(learning_rate=LEAKY_LR))
-    starved = {k: v for k, v in run["zero_gradient"].items() if v >= ZERO_GRADIENT_LIMIT}
-    if starved:
-        layer, fraction = max(starved.items(), key=lambda kv: kv[1])
+    kinds = {activation_kind(layer) for layer in model.layers} - {None, "linear"}
+    if kinds != {"relu"}:
+        other = ", ".join(sorted(kinds - {"relu"})) or "none"
         raise Incorrect(
-            f"After training, {fraction:.0%} of {layer}'s units get an exactly-zero gradient "
-            f"(test accuracy {run['accuracy']:.0%}): with a plain ReLU, a unit whose weighted "
-            "sum is negative for every input passes no gradient and never recovers. Use "
-            "activation='leaky_relu' (or a keras.layers.LeakyReLU layer) in every hidden layer."
+            f"the hidden units must stay plain ReLU (found: {other}). LeakyReLU was the "
+            "lesson's remedy; here the constraint is ReLU with the negative biases: change what "
+            "the units' weighted sums look like, not the activation."
         )
-    if not math.isfinite(run["loss"]) or run["accuracy"] < LEAKY_ACCURACY:
+    biases = [float(np.mean(keras.ops.convert_to_numpy(layer.bias))) for layer in hidden]
+    if any(b > BIAS + 0.5 for b in biases):
         raise Incorrect(
-            f"Gradients flow, but the test accuracy is only {run['accuracy']:.0%} (it should "
-            f"reach {LEAKY_ACCURACY:.0%}). The spiral needs a nonlinear activation: use "
-            "LeakyReLU, not a linear one, in each hidden layer."
+            f"keep every hidden Dense layer's bias initializer at Constant({BIAS:g}) (the mean "
+            f"initial biases are {', '.join(f'{b:.2f}' for b in biases)}): the exercise is to "
+            "keep units with a negative bias alive, not to remove the bias."
+        )
+    run = train_on_spiral(model, keras.optimizers.SGD(learning_rate=RELU_LR))
+    worst = max(run["dead"].values()) if run["dead"] else 0.0
+    layer = max(run["dead"], key=run["dead"].get) if run["dead"] else "no layer"
+    if not math.isfinite(run["loss"]):
+        raise Incorrect(f"Training diverged: the loss became {run['loss']}.")
+    if worst >= DEAD_LIMIT:
+        raise Incorrect(
+            f"After training, {worst:.0%} of {layer}'s units are dead (the limit is "
+            f"{DEAD_LIMIT:.0%}) and the loss went from {run['start_loss']:.2f} to "
+            f"{run['loss']:.2f} (chance level {BASELINE_LOSS:.2f}): with a bias of {BIAS:g}, "
+            "most weighted sums start below 0. What would centre each unit's weighted sum on "
+            "zero whatever its bias?"
+        )
+    if run["loss"] > RELU_LOSS:
+        raise Incorrect(
+            f"Units stay alive (at most {worst:.0%} dead in a layer), but the training loss only "
+            f"went from {run['start_loss']:.2f} to {run['loss']:.2f}; it must fall to "
+            f"{RELU_LOSS:.2f} (predicting the class frequencies scores {BASELINE_LOSS:.2f})."
         )
     return (
-        f"Correct! Every hidden unit gets a gradient and the network reaches "
-        f"{run['accuracy']:.0%} test accuracy from the same negative biases."
+        f"Correct! With ReLU and biases of {BIAS:g}, at most {worst:.0%} of a layer's units are "
+        f"dead and the training loss fell from {run['start_loss']:.2f} to {run['loss']:.2f} "
+        f"(chance level {BASELINE_LOSS:.2f})."
     )
 
 
 q3 = ModelExercise(
     id="q3",
-    answer="build_leaky_model",
+    answer="build_relu_model",
     hints=[
-        "LeakyReLU outputs a small multiple of negative inputs instead of 0, so its slope is "
-        "never 0 and a gradient always flows back.",
-        "Change activation='relu' to activation='leaky_relu' in each hidden Dense layer (or "
-        "use a linear Dense followed by keras.layers.LeakyReLU()).",
+        "A unit dies when its weighted sum z = w·x + b is below 0 for every input. With b = -1 "
+        "that is most units. Which layer from an earlier lesson rescales each unit's z over the "
+        "batch so that it has mean 0, whatever the bias?",
+        "Lesson 3's remedy for exploding gradients does it. Put it between each Dense layer "
+        "(then linear) and its ReLU, which becomes a layer of its own.",
     ],
-    constants={"epochs": EPOCHS, "learning_rate": LEAKY_LR, "accuracy": LEAKY_ACCURACY},
-    check_fn=_check_leaky_model,
+    constants={
+        "epochs": EPOCHS,
+        "learning_rate": RELU_LR,
+        "dead_limit": DEAD_LIMIT,
+        "loss": RELU_LOSS,
+        "baseline_loss": BASELINE_LOSS,
+        "bias": BIAS,
+    },
+    check_fn=_check_relu_model,
     points=2,
 )
 
-LESSON = Lesson("04_dead_relu", [q1, q2, q3])
+
+# --- q4: diagnose recorded runs ------------------------------------------------------------------
+_SPIRAL = "the spiral (3 classes), SGD with learning rate 0.1, 8 epochs of batches of 32"
+RUNS = [
+    Recipe(
+        "A",
+        "vanishing",
+        f"10 sigmoid hidden layers of 32 units (Glorot initialization) on {_SPIRAL}.",
+        "spiral",
+        depth=10,
+        activation="sigmoid",
+        learning_rate=0.1,
+        epochs=8,
+    ),
+    Recipe(
+        "B",
+        "healthy",
+        f"3 ReLU hidden layers of 32 units (He initialization, zero biases) on {_SPIRAL}.",
+        "spiral",
+        depth=3,
+        learning_rate=0.1,
+        epochs=8,
+    ),
+    Recipe(
+        "C",
+        "dead_relu",
+        "3 ReLU hidden layers of 32 units (He initialization, biases initialized to -1) on "
+        f"{_SPIRAL}.",
+        "spiral",
+        depth=3,
+        bias=-1.0,
+        learning_rate=0.1,
+        epochs=8,
+    ),
+]
+"""The runs ``labkit build`` records for q4 (``labkit/exercises/runs/04_dead_relu.json``)."""
+
+q4 = DiagnosisExercise(
+    id="q4",
+    answer="diagnosis",
+    runs=["A", "B", "C"],
+    hints=[
+        "Two runs end with the loss where it started, at the chance level: look at what their "
+        "units and gradients do. Gradients that are small but not zero are a different failure "
+        "from units that output exactly 0.",
+        "Read each run's dead-unit panel and its gradient-norm panel at step 0: a layer with "
+        "every unit dead passes exactly zero gradient to the layers below it; a deep sigmoid "
+        "network shrinks the gradient layer by layer.",
+    ],
+    points=2,
+)
+
+LESSON = Lesson("04_dead_relu", [q1, q2, q3, q4])
 summary = LESSON.summary

@@ -19,8 +19,10 @@ from labkit.exercises.core import (
     expect_array,
     expect_number,
 )
+from labkit.exercises.diagnosis import DiagnosisExercise
+from labkit.exercises.recording import Recipe
 
-__all__ = ["CHOICES", "LESSON", "SWEEP_RECORD", "q1", "q2", "q3", "summary"]
+__all__ = ["CHOICES", "LESSON", "RUNS", "q1", "q2", "q3", "q4", "summary"]
 
 
 # --- q1: inverted dropout in NumPy ---------------------------------------------------------------
@@ -135,71 +137,135 @@ q1 = FunctionExercise(
 )
 
 
-# --- q2: pick the rate from a sweep record -------------------------------------------------------
-SWEEP_RECORD = [
-    {"rate": 0.0, "loss": 0.002, "val_loss": 0.41, "accuracy": 1.00, "val_accuracy": 0.91},
-    {"rate": 0.1, "loss": 0.006, "val_loss": 0.36, "accuracy": 1.00, "val_accuracy": 0.92},
-    {"rate": 0.3, "loss": 0.030, "val_loss": 0.27, "accuracy": 1.00, "val_accuracy": 0.93},
-    {"rate": 0.5, "loss": 0.090, "val_loss": 0.29, "accuracy": 0.99, "val_accuracy": 0.94},
-    {"rate": 0.8, "loss": 0.520, "val_loss": 0.58, "accuracy": 0.86, "val_accuracy": 0.84},
-    {"rate": 1.0, "loss": 2.300, "val_loss": 2.31, "accuracy": 0.11, "val_accuracy": 0.10},
-]
-"""A deterministic dropout sweep (final metrics per rate) used by q2."""
+# --- q2: choose the rate from a sweep over seeds -------------------------------------------------
+def _record(rates, seeds, val_loss, loss, val_accuracy) -> list[dict]:
+    """One dict per (rate, seed) run, from per-rate rows of per-seed values."""
+    return [
+        {
+            "rate": rate,
+            "seed": seed,
+            "loss": loss[i][j],
+            "val_loss": val_loss[i][j],
+            "accuracy": round(1 - loss[i][j] / 3, 3),
+            "val_accuracy": val_accuracy[i][j],
+        }
+        for i, rate in enumerate(rates)
+        for j, seed in enumerate(seeds)
+    ]
 
 
-def _best_rate(record: list[dict]) -> float:
-    return min(record, key=lambda r: r["val_loss"])["rate"]
+def _choose_rate_inputs() -> list[tuple]:
+    """Sweep records the lesson never printed. In each, the single best run, the lowest training
+    loss and the best validation accuracy sit at other rates than the lowest mean val_loss."""
+    first = _record(
+        [0.0, 0.2, 0.4, 0.6, 0.9],
+        [0, 1, 2],
+        val_loss=[
+            [0.52, 0.47, 0.55],
+            [0.30, 0.41, 0.36],
+            [0.33, 0.31, 0.32],
+            [0.25, 0.44, 0.42],
+            [0.90, 0.97, 0.94],
+        ],
+        loss=[
+            [0.001, 0.002, 0.001],
+            [0.01, 0.02, 0.01],
+            [0.05, 0.04, 0.06],
+            [0.12, 0.15, 0.11],
+            [0.80, 0.85, 0.83],
+        ],
+        val_accuracy=[
+            [0.90, 0.91, 0.89],
+            [0.93, 0.95, 0.94],
+            [0.93, 0.92, 0.93],
+            [0.96, 0.90, 0.91],
+            [0.70, 0.66, 0.68],
+        ],
+    )
+    second = _record(
+        [0.7, 0.05, 0.35, 0.0],
+        [3, 4, 5, 6],
+        val_loss=[
+            [0.61, 0.66, 0.58, 0.63],
+            [0.20, 0.35, 0.31, 0.30],
+            [0.26, 0.24, 0.27, 0.25],
+            [0.39, 0.36, 0.44, 0.41],
+        ],
+        loss=[
+            [0.5, 0.55, 0.52, 0.5],
+            [0.01, 0.01, 0.02, 0.01],
+            [0.04, 0.05, 0.04, 0.04],
+            [0.0005, 0.0004, 0.0006, 0.0005],
+        ],
+        val_accuracy=[
+            [0.8, 0.78, 0.81, 0.79],
+            [0.97, 0.9, 0.92, 0.92],
+            [0.94, 0.95, 0.94, 0.94],
+            [0.9, 0.91, 0.89, 0.9],
+        ],
+    )
+    return [(first,), (second,)]
 
 
-def _check_best_rate(value) -> str:
-    rate = expect_number(value, "best_rate")
-    best = _best_rate(SWEEP_RECORD)
-    if abs(rate - best) < 1e-9:
-        return (
-            f"Correct! Rate {best} has the lowest validation loss: enough dropout to stop "
-            "memorizing the training set, not so much that the network cannot learn."
-        )
-    by_rate = {r["rate"]: r for r in SWEEP_RECORD}
-    if rate not in by_rate:
+def _mean_by_rate(record: list[dict], key: str) -> dict[float, float]:
+    rates = sorted({r["rate"] for r in record})
+    return {rate: float(np.mean([r[key] for r in record if r["rate"] == rate])) for rate in rates}
+
+
+def _check_choose_rate(inputs: list[tuple], outputs: list) -> str:
+    for number, ((record,), out) in enumerate(zip(inputs, outputs), start=1):
+        rate = expect_number(out, f"the rate your function returned for record {number}")
+        means = _mean_by_rate(record, "val_loss")
+        best = min(means, key=means.get)
+        if abs(rate - best) < 1e-9:
+            continue
+        where = f"On record {number} (rates {sorted(means)}, {len(record) // len(means)} seeds)"
+        if rate not in means:
+            raise Incorrect(
+                f"{where} your function returned {rate:g}, which is not one of the swept rates; "
+                "return the 'rate' of the best group of runs."
+            )
+        best_run = min(record, key=lambda r: r["val_loss"])
+        if rate == min(record, key=lambda r: r["loss"])["rate"]:
+            raise Incorrect(
+                f"{where} you chose rate {rate:g}, which has the lowest TRAINING loss. The "
+                "training loss always prefers no dropout: it measures memorization. Choose by "
+                "validation loss."
+            )
+        if rate == best_run["rate"]:
+            raise Incorrect(
+                f"{where} you chose rate {rate:g} because one seed reached val_loss "
+                f"{best_run['val_loss']}; but its mean over seeds is {means[rate]:.3f}, and rate "
+                f"{best:g} averages {means[best]:.3f}. One lucky seed is noise: average the "
+                "seeds of each rate before comparing."
+            )
+        if rate == max(_mean_by_rate(record, "val_accuracy").items(), key=lambda kv: kv[1])[0]:
+            raise Incorrect(
+                f"{where} you chose rate {rate:g}, which has the best mean validation ACCURACY; "
+                f"the task asks for the lowest mean validation loss ({means[best]:.3f} at rate "
+                f"{best:g}, against {means[rate]:.3f})."
+            )
         raise Incorrect(
-            f"{rate:g} is not one of the swept rates {sorted(by_rate)}; pick the rate whose "
-            "val_loss is smallest."
+            f"{where} rate {rate:g} has mean val_loss {means[rate]:.3f}, but rate {best:g} has "
+            f"{means[best]:.3f}: return the rate whose seeds have the lowest MEAN val_loss."
         )
-    lowest_train = min(SWEEP_RECORD, key=lambda r: r["loss"])["rate"]
-    best_acc = max(SWEEP_RECORD, key=lambda r: r["val_accuracy"])["rate"]
-    smallest_gap = min(SWEEP_RECORD, key=lambda r: abs(r["val_loss"] - r["loss"]))["rate"]
-    if rate == lowest_train:
-        raise Incorrect(
-            f"rate {rate:g} has the lowest TRAINING loss ({by_rate[rate]['loss']}), but that "
-            "only shows how well the training set was memorized. Choose by validation loss "
-            "(val_loss)."
-        )
-    if rate == best_acc:
-        raise Incorrect(
-            f"rate {rate:g} has the best validation accuracy, but the task asks for the lowest "
-            f"validation LOSS; its val_loss is {by_rate[rate]['val_loss']} and another rate's "
-            "is lower."
-        )
-    if rate == smallest_gap:
-        raise Incorrect(
-            f"rate {rate:g} has the smallest train/validation gap, but only because it learns "
-            f"nothing (val_loss {by_rate[rate]['val_loss']}). A small gap is not the goal; a low "
-            "validation loss is."
-        )
-    raise Incorrect(
-        f"rate {rate:g} has val_loss {by_rate[rate]['val_loss']}, which is not the lowest in "
-        "the record."
+    return (
+        "Correct! On sweeps you never saw, your function averages each rate's seeds and picks "
+        "the lowest mean validation loss — not a lucky seed, not the training loss."
     )
 
 
-q2 = ValueExercise(
+q2 = FunctionExercise(
     id="q2",
-    answer="best_rate",
+    answer="choose_rate",
     hints=[
-        "Compare the entries by their 'val_loss' key, not by 'loss' or 'val_accuracy'.",
-        "`min(sweep_record, key=lambda r: r['val_loss'])` is the best entry; take its 'rate'.",
+        "A single run's val_loss depends on its seed; the lesson compared rates by their mean "
+        "over seeds. Group the runs of `record` by their 'rate' first.",
+        "Build a dict {rate: list of that rate's val_loss values}; then compare the rates by the "
+        "NumPy mean of each list.",
     ],
-    check_fn=_check_best_rate,
+    check_fn=_check_choose_rate,
+    make_inputs=_choose_rate_inputs,
 )
 
 
@@ -250,5 +316,69 @@ q3 = ValueExercise(
 )
 
 
-LESSON = Lesson("05_dropout", [q1, q2, q3])
+# --- q4: diagnose recorded runs ----------------------------------------------------------------
+_NETWORK = (
+    "2 hidden layers of 256 ReLU units{extra} on the first 60 spiral training points, Adam with "
+    "learning rate {lr}, 80 full-batch epochs; validation on the 225 test points"
+)
+RUNS = [
+    Recipe(
+        "A",
+        "overfitting",
+        _NETWORK.format(extra="", lr=0.01) + ".",
+        "spiral",
+        depth=2,
+        width=256,
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=80,
+        batch_size=60,
+        train_size=60,
+    ),
+    Recipe(
+        "B",
+        "lr_too_low",
+        _NETWORK.format(extra="", lr=1e-5) + ".",
+        "spiral",
+        depth=2,
+        width=256,
+        optimizer="adam",
+        learning_rate=1e-5,
+        epochs=80,
+        batch_size=60,
+        train_size=60,
+    ),
+    Recipe(
+        "C",
+        "healthy",
+        _NETWORK.format(extra=", each followed by Dropout(0.5),", lr=0.01) + ".",
+        "spiral",
+        depth=2,
+        width=256,
+        dropout=0.5,
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=80,
+        batch_size=60,
+        train_size=60,
+    ),
+]
+"""The runs q4 shows: recorded by ``labkit build 05`` into ``runs/05_dropout.json``."""
+
+q4 = DiagnosisExercise(
+    id="q4",
+    answer="diagnosis",
+    runs=[recipe.id for recipe in RUNS],
+    hints=[
+        "For each run compare three numbers: where the training loss ends, where the validation "
+        "loss ends, and its lowest point. Put both beside the class-frequency loss (the dashed "
+        "line, ln 3 ≈ 1.10).",
+        "A validation loss that climbs from its best while the training loss keeps falling is one "
+        "failure; a training loss that hardly leaves the baseline, with updates far below -3 on "
+        "the update-to-weight panel, is another.",
+    ],
+    points=2,
+)
+
+LESSON = Lesson("05_dropout", [q1, q2, q3, q4])
 summary = LESSON.summary

@@ -18,6 +18,8 @@ from labkit.exercises.core import (
     ModelExercise,
     expect_array,
 )
+from labkit.exercises.diagnosis import DiagnosisExercise
+from labkit.exercises.recording import Recipe
 from labkit.exercises.training import CHECK_SEED, train_for_check
 
 __all__ = [
@@ -25,10 +27,13 @@ __all__ = [
     "EPOCHS",
     "LEARNING_RATE",
     "LESSON",
+    "RUNS",
     "TARGET_ACCURACY",
+    "broken_model",
     "q1",
     "q2",
     "q3",
+    "q4",
     "summary",
 ]
 
@@ -156,14 +161,38 @@ q2 = FunctionExercise(
 )
 
 
-# --- q3: the capstone model ----------------------------------------------------------------------
-TARGET_ACCURACY = 0.95
-EPOCHS = 20
+# --- q3: fix the broken model, judged on the hidden split ---------------------------------------
+TARGET_ACCURACY = 0.90
+CHANCE = 0.10
+EPOCHS = 15
 BATCH_SIZE = 64
 LEARNING_RATE = 2e-3
 MAX_PARAMS = 300_000
 PROBE_SIZE = 256
-BLOCKING_KINDS = ("vanishing", "exploding", "dead_relu")
+BLOCKING_KINDS = ("vanishing", "exploding", "dead_relu", "saturation")
+
+
+def broken_model():
+    """The capstone's broken network: six sigmoid layers, weights drawn with std 1, softmax out.
+
+    Example
+    -------
+    >>> broken_model().layers[-1].activation.__name__
+    'softmax'
+    """
+    import keras
+
+    from labkit.models import build_mlp
+
+    return build_mlp(
+        64,
+        depth=6,
+        width=64,
+        activation="sigmoid",
+        kernel_initializer=keras.initializers.RandomNormal(stddev=1.0),
+        output_units=10,
+        output_activation="softmax",
+    )
 
 
 def _check_model(model) -> str:
@@ -189,13 +218,19 @@ def _check_model(model) -> str:
             f"the model's output shape is {outputs}; there are 10 classes, so the last layer "
             "needs 10 units (one logit per digit)."
         )
+    if not model.trainable_weights:
+        raise Incorrect(
+            "the model has no trainable weights, so training cannot change what it predicts: "
+            "it would score chance (10%) at best. Give it Dense layers that can learn."
+        )
     last = model.layers[-1]
     activation = getattr(getattr(last, "activation", None), "__name__", None)
     if isinstance(last, keras.layers.Softmax) or activation == "softmax":
         raise Incorrect(
             "the last layer applies softmax, but the checker trains with "
-            "SparseCategoricalCrossentropy(from_logits=True), which applies softmax itself. "
-            "Leave the output layer linear (no activation)."
+            "SparseCategoricalCrossentropy(from_logits=True), which applies softmax itself: "
+            "softmax twice flattens the probabilities and shrinks the gradient. Leave the "
+            "output layer linear (no activation)."
         )
     if model.count_params() > MAX_PARAMS:
         raise Incorrect(
@@ -204,7 +239,10 @@ def _check_model(model) -> str:
             "plenty for 8×8 digits)."
         )
 
-    (x_train, y_train), test = datasets.load("digits")
+    (x_train, y_train), _ = datasets.load("digits")
+    x_hidden, y_hidden = datasets.hidden("digits")
+    majority = float(np.bincount(y_hidden).max() / len(y_hidden))
+    probe = (x_train[:PROBE_SIZE], y_train[:PROBE_SIZE])
     run = train_for_check(
         model,
         (x_train, y_train),
@@ -212,33 +250,48 @@ def _check_model(model) -> str:
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         epochs=EPOCHS,
         batch_size=BATCH_SIZE,
-        eval_data=test,
+        eval_data=(x_hidden, y_hidden),
+        inspect=lambda fresh: diagnose(fresh, *probe),
         clone=True,
+    )
+    budget = (
+        f"(trained {EPOCHS} epochs on the lesson's training split, batch {BATCH_SIZE}, Adam "
+        f"{LEARNING_RATE:g}, seed {CHECK_SEED}; judged on {len(y_hidden)} hidden digits the "
+        f"notebook never loads, where chance is {CHANCE:.0%} and always answering the most "
+        f"common class scores {majority:.1%})"
     )
     if run.diverged:
         raise Incorrect(
-            f"{run.diverged}: the gradients exploded. Lower the learning rate's effect with "
-            "batch normalization or smaller initial weights (He/Glorot)."
+            f"{budget} {run.diverged}: the gradients exploded. Draw the initial weights at the "
+            "scale of He or Glorot initialization instead of a fixed large std."
         )
     model, accuracy = run.model, run.accuracy
-    report = diagnose(model, x_train[:PROBE_SIZE], y_train[:PROBE_SIZE])
-    problems = [f for f in report if f.kind in BLOCKING_KINDS]
+    problems = [
+        (when, f)
+        for when, report in (("before training", run.inspected), ("after training", None))
+        for f in (report if report is not None else diagnose(model, *probe))
+        if f.kind in BLOCKING_KINDS
+    ]
 
     shortfalls = []
     if accuracy < TARGET_ACCURACY:
-        shortfalls.append(
-            f"test accuracy {accuracy:.1%} is {(TARGET_ACCURACY - accuracy) * 100:.1f} "
-            f"percentage points short of the {TARGET_ACCURACY:.0%} target"
+        learned = (
+            "no better than guessing: the model learned nothing from the pixels"
+            if accuracy <= majority + 0.05
+            else f"{(TARGET_ACCURACY - accuracy) * 100:.1f} percentage points short of the "
+            f"{TARGET_ACCURACY:.0%} target"
         )
-    for f in problems:
-        shortfalls.append(f"diagnose found {f.kind} in {f.layer}: {f.message}")
-    budget = (
-        f"(trained {EPOCHS} epochs, batch {BATCH_SIZE}, Adam {LEARNING_RATE:g}, seed {CHECK_SEED})"
-    )
+        shortfalls.append(
+            f"hidden-split accuracy {accuracy:.1%} (loss {run.start_loss:.3f} before training, "
+            f"{run.final_loss:.3f} after) is {learned}"
+        )
+    for when, f in problems:
+        shortfalls.append(f"{when}, diagnose found {f.kind} in {f.layer}: {f.message}")
     if shortfalls:
         raise Incorrect(f"{budget} " + "; ".join(shortfalls))
     return (
-        f"Correct! {budget}: test accuracy {accuracy:.1%} (target {TARGET_ACCURACY:.0%}), and "
+        f"Correct! {budget}: hidden-split accuracy {accuracy:.1%} (target "
+        f"{TARGET_ACCURACY:.0%}, {(accuracy - CHANCE) * 100:.0f} points above chance), and "
         "diagnose finds no vanishing, exploding or dead-ReLU layer."
     )
 
@@ -247,20 +300,95 @@ q3 = ModelExercise(
     id="q3",
     answer="build_model",
     hints=[
-        "Everything from the course applies: ReLU hidden layers with He initialization, a "
-        "linear output of 10 units, and dropout at the rate the validation set chose.",
-        "`build_mlp(64, depth=2, width=256, dropout=best_dropout, output_units=10)` from "
-        "labkit.models builds such a network.",
-        "Written by hand: keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(256, "
-        "activation='relu', kernel_initializer='he_normal'), keras.layers.Dropout(0.2), ..., "
-        "keras.layers.Dense(10)]).",
+        "Run diagnose on broken_model() and look at every layer: how many faults can you name? "
+        "There are three: the activation, the initial weights and the output layer.",
+        "Six sigmoid layers make the gradient vanish (lesson 2); weights of std 1 saturate "
+        "every sigmoid and blow up a ReLU network (lesson 3); softmax before a from_logits loss "
+        "applies softmax twice.",
+        "Two ReLU layers of 128 units with He initialization and a linear output of 10 units "
+        "is enough: build_mlp(64, depth=2, width=128, output_units=10) from labkit.models.",
     ],
-    constants={"epochs": EPOCHS, "batch": BATCH_SIZE, "target": TARGET_ACCURACY},
+    constants={
+        "epochs": EPOCHS,
+        "batch": BATCH_SIZE,
+        "target": TARGET_ACCURACY,
+        "chance": CHANCE,
+    },
     check_fn=_check_model,
     points=3,
     time_budget=30.0,
 )
 
 
-LESSON = Lesson("06_capstone", [q1, q2, q3])
+# --- q4: diagnose four recorded digits runs -------------------------------------------------------
+RUNS = [
+    Recipe(
+        "A",
+        "overfitting",
+        "2 ReLU layers of 256 units, Adam 0.003, 60 epochs on only the first 100 training digits",
+        "digits",
+        depth=2,
+        width=256,
+        optimizer="adam",
+        learning_rate=0.003,
+        epochs=60,
+        batch_size=100,
+        train_size=100,
+    ),
+    Recipe(
+        "B",
+        "vanishing",
+        "6 sigmoid layers of 32 units (Glorot), SGD 0.1, 5 epochs, batches of 64",
+        "digits",
+        depth=6,
+        activation="sigmoid",
+        learning_rate=0.1,
+        epochs=5,
+        batch_size=64,
+    ),
+    Recipe(
+        "C",
+        "healthy",
+        "2 ReLU layers of 128 units (He), Adam 0.002, 8 epochs, batches of 64",
+        "digits",
+        depth=2,
+        width=128,
+        optimizer="adam",
+        learning_rate=0.002,
+        epochs=8,
+        batch_size=64,
+    ),
+    Recipe(
+        "D",
+        "dead_relu",
+        "3 ReLU layers of 64 units (He, biases started at -1), SGD 0.1, 5 epochs, batches of 64",
+        "digits",
+        depth=3,
+        width=64,
+        bias=-1.0,
+        learning_rate=0.1,
+        epochs=5,
+        batch_size=64,
+    ),
+]
+"""The recorded runs of q4 (``labkit build 06`` trains them on digits)."""
+
+q4 = DiagnosisExercise(
+    id="q4",
+    answer="diagnosis",
+    runs=[recipe.id for recipe in RUNS],
+    hints=[
+        "Start with the loss panel and its dashed line, the loss of guessing the class "
+        "frequencies (ln 10 ≈ 2.30): which runs never get below it?",
+        "Two runs are stuck at 2.30 for different reasons. Compare the gradient panel (does the "
+        "lowest layer's norm sit orders of magnitude below the top's?) with the dead-unit panel "
+        "(does a layer output 0 for every example?).",
+        "A run whose training loss falls far below its validation loss, while the validation "
+        "loss turns back up, memorizes its training set.",
+    ],
+    points=2,
+)
+
+
+LESSON = Lesson("06_capstone", [q1, q2, q3, q4])
 summary = LESSON.summary

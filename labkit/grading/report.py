@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from pathlib import Path
 
 from labkit.grading.runner import SubmissionResult
 
-__all__ = ["csv_text", "gradescope", "json_text", "table"]
+__all__ = ["csv_text", "gradescope", "json_text", "read_lines", "table"]
 
 _MARK = {"correct": "", "incorrect": " ✗", "not_attempted": " -", "error": " !"}
 
@@ -75,6 +77,31 @@ def json_text(results: list[SubmissionResult]) -> str:
     return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
 
 
+def read_lines(path: str | os.PathLike) -> dict[str, SubmissionResult]:
+    """Results saved one JSON object per line (``labkit grade --results``), by file name.
+
+    A line cut short (the grader was killed while writing it) is skipped; a file graded twice
+    keeps its last result.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> log = Path(tempfile.mkdtemp(), "grades.jsonl")
+    >>> r = SubmissionResult("a.ipynb", "01_x", "graded", max_score=1.0)
+    >>> _ = log.write_text(json.dumps(r.to_dict()) + chr(10) + '{"file": "b.ipy')
+    >>> list(read_lines(log))
+    ['a.ipynb']
+    """
+    found = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            result = SubmissionResult.from_dict(json.loads(line))
+        except (ValueError, KeyError, TypeError):
+            continue
+        found[result.file] = result
+    return found
+
+
 def csv_text(results: list[SubmissionResult]) -> str:
     """Header row, then one row per submission: file, lesson, each exercise's points, score,
     max_score, percent (blank where a submission could not be graded)."""
@@ -104,16 +131,28 @@ def csv_text(results: list[SubmissionResult]) -> str:
 
 
 def gradescope(result: SubmissionResult) -> dict:
-    """Gradescope's autograder ``results.json`` for one submission."""
+    """Gradescope's autograder ``results.json`` for one submission.
+
+    Its fields follow Gradescope's specification: ``score``, ``execution_time`` (seconds),
+    ``output`` and ``tests``, each with ``name``, ``number``, ``score``, ``max_score``,
+    ``status``, ``output`` and ``visibility``.
+    """
     tests = [
         {
             "name": x.exercise,
+            "number": str(number),
             "score": _num(x.points),
             "max_score": _num(x.max_points),
             "status": "passed" if x.status == "correct" else "failed",
             "output": f"{x.status.replace('_', ' ')}: {x.message}",
+            "visibility": "visible",
         }
-        for x in result.results
+        for number, x in enumerate(result.results, start=1)
     ]
     output = result.error if result.status == "error" else "\n".join(result.notes)
-    return {"score": _num(result.score), "output": output or "", "tests": tests}
+    return {
+        "score": _num(result.score),
+        "execution_time": round(result.seconds or 0),
+        "output": output or "",
+        "tests": tests,
+    }

@@ -4,11 +4,14 @@ Steps for one notebook:
 
 1. read it (any readable ``.ipynb``) and find its lesson (``metadata.labkit.lesson``, else the
    file name);
-2. start a fresh kernel (:mod:`labkit.grading.kernel`, through :mod:`labkit.executor`) in an
-   empty working directory, seed Python's and NumPy's generators, then run the notebook's code
-   cells one by one with a per-cell timeout; a cell that raises does not stop the run; a cell
-   that hangs is interrupted; a cell that kills or wedges the kernel is skipped and the notebook
-   is re-run without it in a new kernel (at most :data:`MAX_KERNEL_STARTS` kernels);
+2. start a fresh kernel (:mod:`labkit.grading.kernel`, through :mod:`labkit.executor`) under
+   resource limits in an empty working directory — inside the bubblewrap sandbox of
+   :mod:`labkit.grading.sandbox` when ``sandboxed`` (no network, nothing of the grader's files,
+   its own PID namespace: a kernel that kills what it can reach kills only itself) — seed
+   Python's and NumPy's generators, then run the notebook's code cells one by one with a
+   per-cell timeout; a cell that raises does not stop the run; a cell that hangs is
+   interrupted; a cell that kills or wedges the kernel is skipped and the notebook is re-run
+   without it in a new kernel (at most :data:`MAX_KERNEL_STARTS` kernels);
 3. in that same kernel run :data:`SHIM`, which loads :mod:`labkit.grading.collector` by file path
    and calls it: with private copies of ``labkit/exercises/core.py`` and
    :mod:`labkit.grading.transport` (so nothing the notebook did to ``labkit`` matters) it looks
@@ -27,10 +30,13 @@ Example
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import os
 import tempfile
 import threading
+import time
 import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +47,7 @@ import nbformat
 
 from labkit import executor
 from labkit.exercises import core
-from labkit.grading import collector, transport
+from labkit.grading import collector, sandbox, transport
 from labkit.grading.kernel import write_kernelspec
 
 __all__ = ["DEFAULT_MEMORY_GB", "DEFAULT_TIMEOUT", "SubmissionResult", "grade_paths", "lesson_of"]
@@ -49,6 +55,8 @@ __all__ = ["DEFAULT_MEMORY_GB", "DEFAULT_TIMEOUT", "SubmissionResult", "grade_pa
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_GB = 8.0
 MAX_KERNEL_STARTS = 3
+MAX_PROCESSES = 512  # processes and threads per sandbox (TensorFlow starts dozens of threads)
+MAX_FILE_BYTES = 2**30
 PROBE_TIMEOUT = 10
 SEED = 0
 _COLLECTOR_PATH = Path(collector.__file__).resolve()
@@ -80,7 +88,8 @@ class SubmissionResult:
     """One graded (or ungradable) submission.
 
     ``status`` is ``"graded"`` or ``"error"`` (with ``error`` saying why); ``notes`` lists what
-    went wrong while executing it (cells that raised, timed out or killed the kernel).
+    went wrong while executing it (cells that raised, timed out or killed the kernel);
+    ``sandboxed`` says whether its kernel ran in the sandbox; ``seconds`` is its wall time.
     """
 
     file: str
@@ -90,6 +99,8 @@ class SubmissionResult:
     results: list[core.CheckResult] = field(default_factory=list)
     max_score: float | None = None
     notes: list[str] = field(default_factory=list)
+    sandboxed: bool = False
+    seconds: float | None = None
 
     @property
     def score(self) -> float:
@@ -106,7 +117,35 @@ class SubmissionResult:
             "max_score": self.max_score,
             "exercises": [r.to_dict() for r in self.results],
             "notes": list(self.notes),
+            "sandboxed": self.sandboxed,
+            "seconds": self.seconds,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SubmissionResult:
+        """The inverse of :meth:`to_dict` (for ``--resume`` and merging reports).
+
+        Example
+        -------
+        >>> r = SubmissionResult("a.ipynb", "01_x", "graded", max_score=1.0, sandboxed=True)
+        >>> SubmissionResult.from_dict(r.to_dict()) == r
+        True
+        """
+        results = [
+            core.CheckResult(x["id"], x["status"], x["message"], x["points"], x["max_points"])
+            for x in data["exercises"]
+        ]
+        return cls(
+            data["file"],
+            data["lesson"],
+            data["status"],
+            data["error"],
+            results,
+            data["max_score"],
+            list(data["notes"]),
+            bool(data.get("sandboxed", False)),
+            data.get("seconds"),
+        )
 
 
 class _Ungradable(Exception):
@@ -137,27 +176,31 @@ def grade_paths(
     jobs: int | None = None,
     memory_gb: float = DEFAULT_MEMORY_GB,
     on_done: Callable[[SubmissionResult], None] | None = None,
+    sandboxed: bool = False,
 ) -> list[SubmissionResult]:
     """Grade notebooks concurrently (``jobs`` kernels at a time); results in the order given.
 
-    ``on_done`` is called with each result as soon as it is ready (e.g. to show progress).
+    ``on_done`` is called with each result as soon as it is ready (e.g. to save it at once);
+    ``sandboxed`` runs each kernel in the bubblewrap sandbox (see
+    :func:`labkit.grading.sandbox.probe` for whether it works here).
     """
     jobs = jobs or os.cpu_count() or 1
+    memory = int(memory_gb * 2**30)
 
     def one(path: Path) -> SubmissionResult:
-        result = grade_one(path, timeout, kernel)
+        start = time.monotonic()
+        result = grade_one(path, timeout, memory, sandboxed)
+        result.seconds = round(time.monotonic() - start, 2)
         if on_done is not None:
             on_done(result)
         return result
 
-    with tempfile.TemporaryDirectory(prefix="labkit-kernelspec-") as spec_root:
-        kernel = write_kernelspec(spec_root, int(memory_gb * 2**30))
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(one, paths))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, paths))
 
 
-def grade_one(path: Path, timeout: float, kernel: Path) -> SubmissionResult:
-    """Grade one notebook in ``kernel`` (a kernelspec directory); never raises.
+def grade_one(path: Path, timeout: float, memory: int, sandboxed: bool) -> SubmissionResult:
+    """Grade one notebook in a kernel capped at ``memory`` bytes; never raises.
 
     Problems become an ``"error"`` result.
     """
@@ -176,19 +219,24 @@ def grade_one(path: Path, timeout: float, kernel: Path) -> SubmissionResult:
             raise _Ungradable(str(exc)) from None
         max_score = float(lesson.max_points)
         with tempfile.TemporaryDirectory(prefix="labkit-grade-") as work:
-            return _run_and_grade(path, nb, lesson, Path(work), timeout, kernel)
+            return _run_and_grade(path, nb, lesson, Path(work), timeout, memory, sandboxed)
     except _Ungradable as exc:
-        return SubmissionResult(str(path), lesson_name, "error", str(exc), max_score=max_score)
+        return SubmissionResult(
+            str(path), lesson_name, "error", str(exc), max_score=max_score, sandboxed=sandboxed
+        )
     except Exception as exc:  # a bug or an environment problem: report it, keep the batch going
         message = f"grading failed: {type(exc).__name__}: {exc}"
-        return SubmissionResult(str(path), lesson_name, "error", message, max_score=max_score)
+        return SubmissionResult(
+            str(path), lesson_name, "error", message, max_score=max_score, sandboxed=sandboxed
+        )
 
 
-def _run_and_grade(path, nb, lesson, work: Path, timeout, kernel) -> SubmissionResult:
-    out = work / "answers"
-    cwd = work / "cwd"
-    out.mkdir()
-    cwd.mkdir()
+def _run_and_grade(
+    path, nb, lesson, work: Path, timeout, memory: int, sandboxed: bool
+) -> SubmissionResult:
+    out, cwd, ipc = work / "answers", work / "cwd", work / "ipc"
+    for folder in (out, cwd, ipc):
+        folder.mkdir()
     plan = _write_plan(lesson, out)
     cells = [
         (number, cell.get("source", ""))
@@ -197,7 +245,16 @@ def _run_and_grade(path, nb, lesson, work: Path, timeout, kernel) -> SubmissionR
     ]
     shim = SHIM.format(path=str(_COLLECTOR_PATH), out=str(out))
     budget = timeout + sum(e.time_budget for e in lesson) + 30
-    execution = _Execution(cells, shim, timeout, budget, cwd, kernel)
+    cpu = int((timeout * (len(cells) + 1) + budget) * (os.cpu_count() or 1))
+    limits = {"AS": memory, "CPU": cpu, "FSIZE": MAX_FILE_BYTES}
+    wrap = None
+    if sandboxed:  # NPROC counts the user's processes: per sandbox only in its user namespace
+        limits["NPROC"] = MAX_PROCESSES
+        wrap = functools.partial(
+            sandbox.wrap, scratch=cwd, writable=[out, ipc], readonly=_lesson_files(lesson)
+        )
+    kernel = write_kernelspec(work / "spec", limits, wrap)
+    execution = _Execution(cells, shim, timeout, budget, cwd, kernel, ipc if sandboxed else None)
     notes = executor.run_sync(execution.run())
     results = []
     collected = 0
@@ -216,12 +273,21 @@ def _run_and_grade(path, nb, lesson, work: Path, timeout, kernel) -> SubmissionR
         collected += 1
         results.append(_grade_exercise(exercise, out, stem))
     result = SubmissionResult(
-        str(path), lesson.name, "graded", None, results, float(lesson.max_points), notes
+        str(path), lesson.name, "graded", None, results, float(lesson.max_points), notes, sandboxed
     )
     if collected == 0 and lesson.exercises:
         result.status = "error"
         result.error = "the kernel failed before any answer was collected: " + "; ".join(notes)
     return result
+
+
+def _lesson_files(lesson) -> list[Path]:
+    """The lesson's module when it lives outside labkit (the sandbox binds labkit already)."""
+    from labkit import exercises
+
+    module = importlib.import_module(f"labkit.exercises.{exercises.LESSON_MODULES[lesson.name]}")
+    here = Path(module.__file__).resolve()
+    return [] if Path(exercises.__file__).resolve().parent.parent in here.parents else [here]
 
 
 def _grade_exercise(exercise, out: Path, stem: str) -> core.CheckResult:
@@ -292,13 +358,14 @@ def _input_data(value, exercise_id: str):
 class _Execution:
     """Runs the cells (skipping those that kill the kernel), then the shim, in a kernel."""
 
-    def __init__(self, cells, shim, timeout, shim_timeout, cwd, kernel):
+    def __init__(self, cells, shim, timeout, shim_timeout, cwd, kernel, ipc_dir):
         self.cells = cells
         self.shim = shim
         self.timeout = timeout
         self.shim_timeout = shim_timeout
         self.cwd = cwd
         self.kernel = kernel
+        self.ipc_dir = ipc_dir
         self.skip: set[int] = set()
         self.notes: list[str] = []
 
@@ -317,7 +384,7 @@ class _Execution:
         )
         try:
             async with executor.kernel_session(
-                nb, cwd=self.cwd, timeout=self.timeout, kernel=self.kernel
+                nb, cwd=self.cwd, timeout=self.timeout, kernel=self.kernel, ipc_dir=self.ipc_dir
             ) as session:
                 return await self._run_cells(session, final)
         except executor.KernelStartFailed as exc:

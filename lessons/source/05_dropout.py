@@ -35,34 +35,67 @@ from labkit.models import build_mlp, reinitialize
 # To make overfitting easy to see we give a large network very little data. The data are the
 # spirals of lesson 2: points in the plane on three interleaved spiral arms, one class per arm.
 # The network trains on only 60 points; the other 615 points of the training split are a
-# **validation set** that it never trains on. The network has two hidden layers of 256 ReLU
-# units — about 67,000 weights for 60 examples. The output layer is linear (3 logits), and the
-# loss applies the softmax itself (`from_logits=True`).
+# **validation set** that it never trains on and that we use to make choices (the dropout rate).
+# The 225 points of the test split stay untouched until section 4. The network has two hidden
+# layers of 256 ReLU units — about 67,000 weights for 60 examples. The output layer is linear
+# (3 logits), and the loss applies the softmax itself (`from_logits=True`).
 #
-# `train(rate)` builds and trains this network with a given dropout rate (a `Dropout` layer after
-# each hidden layer when `rate > 0`). Every run starts from the same initial weights
-# (`reinitialize` draws them with NumPy from a fixed seed) and sees the data in the same order, so
-# the runs differ only in the rate. Each training step uses all 60 points as one batch (Adam,
-# learning rate 0.003). To keep the lesson fast, one "epoch" here is 30 such steps: we stack 30
-# copies of the 60 points, and `steps_per_execution` runs the 30 steps in one call (PyTorch only
-# supports 1). Ten epochs make 300 steps.
+# Every loss and accuracy below is judged against what a model that ignores the inputs can do:
+# **chance** accuracy (1 in 3) and the **class-frequency loss**, the cross-entropy of always
+# predicting the class frequencies of the 60 training points.
 
 # %%
-(x_train, y_train), _ = datasets.load("spiral")
+(x_train, y_train), (x_test, y_test) = datasets.load("spiral")
 x_small, y_small = x_train[:60], y_train[:60]
 x_val, y_val = x_train[60:], y_train[60:]
-print(f"training examples: {len(x_small)}, validation examples: {len(x_val)}")
+print(
+    f"training examples: {len(x_small)}, validation examples: {len(x_val)}, "
+    f"test examples: {len(x_test)}"
+)
 
+frequencies = np.bincount(y_small, minlength=3) / len(y_small)
+
+
+def frequency_loss(y):
+    """Cross-entropy of always predicting the 60 training points' class frequencies."""
+    return float(-np.mean(np.log(frequencies[y])))
+
+
+CHANCE = 1 / 3
+BASELINES = {"loss": frequency_loss(y_val), "accuracy": CHANCE}
+print(f"class counts in the 60 training points: {np.bincount(y_small, minlength=3)}")
+print(
+    f"chance accuracy: {CHANCE:.2f};  majority-class accuracy on validation: "
+    f"{np.bincount(y_val).max() / len(y_val):.2f}"
+)
+print(
+    f"class-frequency loss: validation {frequency_loss(y_val):.3f}, "
+    f"test {frequency_loss(y_test):.3f}  (ln 3 = {np.log(3):.3f})"
+)
+
+# %% [markdown]
+# `train(rate, seed)` builds and trains this network with a given dropout rate (a `Dropout` layer
+# after each hidden layer when `rate > 0`). The seed fixes the initial weights (`reinitialize`
+# draws them with NumPy) and the dropout masks; the data come in the same order every time. Each
+# training step uses all 60 points as one batch (Adam, learning rate 0.003). To keep the lesson
+# fast, one "epoch" here is 30 such steps: we stack 30 copies of the 60 points, and
+# `steps_per_execution` runs the 30 steps in one call. Ten epochs make 300 steps.
+#
+# *Backend note:* the lesson runs the same experiment on TensorFlow, JAX and PyTorch; PyTorch
+# only supports `steps_per_execution=1`, which changes the speed, not the steps. The stored
+# outputs come from TensorFlow.
+
+# %%
 STEPS_PER_EPOCH = 30
 EPOCHS = 10
 x_steps = np.tile(x_small, (STEPS_PER_EPOCH, 1))
 y_steps = np.tile(y_small, STEPS_PER_EPOCH)
 
 
-def train(rate, validation=False):
-    """The 2×256 ReLU network with dropout `rate`, trained on the 60 points from fixed weights."""
-    keras.utils.set_random_seed(0)
-    model = reinitialize(build_mlp(2, depth=2, width=256, dropout=rate, output_units=3), seed=0)
+def train(rate, seed=0, validation=False):
+    """The 2×256 ReLU network with dropout `rate`, trained on the 60 points from seeded weights."""
+    keras.utils.set_random_seed(seed)
+    model = reinitialize(build_mlp(2, depth=2, width=256, dropout=rate, output_units=3), seed=seed)
     model.compile(
         optimizer=keras.optimizers.Adam(3e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -81,48 +114,61 @@ def train(rate, validation=False):
     return model, history
 
 
-def final_metrics(model, rate):
-    """Loss and accuracy on the training and validation sets, in inference mode (nothing dropped).
+def evaluate(model, x, y):
+    """Loss and accuracy in inference mode (nothing dropped), like `model.evaluate`, faster."""
+    logits = model(x, training=False)
+    accuracy = np.mean(np.argmax(keras.ops.convert_to_numpy(logits), axis=1) == y)
+    return float(model.loss(y, logits)), float(accuracy)
 
-    A direct call `model(x, training=False)` gives the same numbers as `model.evaluate`, faster.
-    """
-    metrics = {"rate": rate}
-    for prefix, x, y in (("", x_small, y_small), ("val_", x_val, y_val)):
-        logits = model(x, training=False)
-        metrics[prefix + "loss"] = float(model.loss(y, logits))
-        predicted = np.argmax(keras.ops.convert_to_numpy(logits), axis=1)
-        metrics[prefix + "accuracy"] = float(np.mean(predicted == y))
-    return metrics
+
+def final_metrics(model, rate, seed):
+    """The run's loss and accuracy on the training and on the validation set."""
+    loss, accuracy = evaluate(model, x_small, y_small)
+    val_loss, val_accuracy = evaluate(model, x_val, y_val)
+    return {
+        "rate": rate,
+        "seed": seed,
+        "loss": loss,
+        "val_loss": val_loss,
+        "accuracy": accuracy,
+        "val_accuracy": val_accuracy,
+    }
 
 
 # %%
 plain_model, plain_history = train(0.0, validation=True)
-plain = final_metrics(plain_model, 0.0)
+plain = final_metrics(plain_model, 0.0, 0)
 train_losses = plain_history.history["loss"]
 val_losses = plain_history.history["val_loss"]
 best_epoch = int(np.argmin(val_losses)) + 1
 print(f"final training loss    {plain['loss']:.4f}   accuracy {plain['accuracy']:.2f}")
 print(f"final validation loss  {plain['val_loss']:.3f}    accuracy {plain['val_accuracy']:.2f}")
+print(f"class-frequency loss   {BASELINES['loss']:.3f}    chance accuracy {CHANCE:.2f}")
 print(
     f"from epoch {best_epoch} (lowest validation loss) to epoch {EPOCHS}: training loss "
-    f"{train_losses[best_epoch - 1]:.4f} -> {train_losses[-1]:.4f}, validation loss "
+    f"{train_losses[best_epoch - 1]:.4f} -> {train_losses[-1]:.4f} "
+    f"({train_losses[best_epoch - 1] / train_losses[-1]:.0f}× lower), validation loss "
     f"{val_losses[best_epoch - 1]:.3f} -> {val_losses[-1]:.3f}"
 )
+print(f"final validation loss / training loss: {plain['val_loss'] / plain['loss']:.0f}")
 
 # %%
-curves = plots.training_curves(plain_history, title="No dropout: 60 training points, 2×256 network")
+curves = plots.training_curves(
+    plain_history, title="No dropout: 60 training points, 2×256 network", baselines=BASELINES
+)
 curves.axes[0].set_yscale("log")  # the losses span several orders of magnitude
 curves
 
 # %% [markdown]
-# This is the signature of overfitting (the loss panel has a log scale). The training loss
-# (blue) keeps falling, by orders of magnitude, and the training accuracy reaches 100 % within a
-# few epochs: every one of the 60 points is memorized. The validation loss (orange) improves only
-# during those first epochs. From its lowest point on it no longer falls — it even creeps up a
-# little — while the training loss still shrinks more than thirty-fold, and at the end the
-# validation loss is hundreds of times the training loss. The network only grows more confident
-# on its 60 training points, and that does not carry over to new ones: the validation accuracy
-# stays below the training accuracy of 1.00.
+# This is the signature of overfitting (the loss panel has a log scale; the dashed lines are the
+# class-frequency loss and chance accuracy). The training loss (blue) keeps falling, by orders of
+# magnitude, and the training accuracy reaches 1.00: every one of the 60 points is memorized.
+# The validation loss (orange) improves only during the first epochs. From its lowest point on
+# it no longer falls — it creeps up a little — while the training loss still shrinks by the
+# factor printed above, and at the end the validation loss is hundreds of times the training
+# loss. The network has learned something real (its validation loss is far below the
+# class-frequency loss and its validation accuracy far above chance), but after its best epoch
+# it only grows more confident on its 60 training points, and that does not carry over.
 
 # %% [markdown]
 # ## 2. What dropout computes
@@ -166,9 +212,8 @@ print(f"  output equals input    {np.array_equal(out_infer, x)}")
 # input unchanged. Keras passes `training=True` inside `fit` and `training=False` inside
 # `evaluate` and `predict`, so you never set it by hand.
 #
-# What about `rate = 1.0`? The formula would divide by 1 − 1 = 0. Keras (on TensorFlow, JAX and
-# PyTorch alike) treats that rate as a special case and returns zeros, so training does not
-# produce NaN:
+# What about `rate = 1.0`? The formula would divide by 1 − 1 = 0. Keras treats that rate as a
+# special case and returns zeros, so training does not produce NaN:
 
 # %%
 out_all = keras.ops.convert_to_numpy(keras.layers.Dropout(1.0)(x, training=True))
@@ -177,89 +222,159 @@ print(
 )
 
 # %% [markdown]
-# ## 3. Sweeping the dropout rate
+# ## 3. Sweeping the dropout rate, over three seeds
 #
-# Now we train the same network with dropout rates 0.0, 0.1, 0.3, 0.5, 0.8 and 1.0 and record, for
-# each, the final loss and accuracy on the training set and on the validation set (both measured
-# in inference mode, with nothing dropped). The 0.0 run is the network from section 1.
+# Now we train the same network with dropout rates 0.0, 0.3, 0.5, 0.8 and 1.0, each from
+# three seeds (0, 1, 2: different initial weights and dropout masks), and record the final loss
+# and accuracy on the training and on the validation set (both in inference mode, nothing
+# dropped). One run is one draw of the noise; only the spread over seeds tells whether a
+# difference between two rates is real. The run (0.0, seed 0) is the network of section 1.
 
 # %%
-RATES = [0.0, 0.1, 0.3, 0.5, 0.8, 1.0]
-models = {0.0: plain_model}
-results = [plain]
-for rate in RATES[1:]:
-    models[rate], _ = train(rate)
-    results.append(final_metrics(models[rate], rate))
+RATES = [0.0, 0.3, 0.5, 0.8, 1.0]
+SEEDS = [0, 1, 2]
+models = {(0.0, 0): plain_model}
+results = []
+for rate in RATES:
+    for seed in SEEDS:
+        if (rate, seed) not in models:
+            models[rate, seed], _ = train(rate, seed)
+        results.append(final_metrics(models[rate, seed], rate, seed))
 
-print(" rate  train loss  val loss  train acc  val acc")
-for r in results:
+table = {k: np.array([r[k] for r in results]).reshape(len(RATES), len(SEEDS)) for k in results[0]}
+print(" rate  train loss  val loss (min-max)     train acc  val acc (min-max)")
+for i, rate in enumerate(RATES):
+    vl, va = table["val_loss"][i], table["val_accuracy"][i]
     print(
-        f"  {r['rate']:.1f}  {r['loss']:10.3f}  {r['val_loss']:8.3f}"
-        f"  {r['accuracy']:9.2f}  {r['val_accuracy']:7.2f}"
+        f"  {rate:.1f}  {table['loss'][i].mean():10.4f}  {vl.mean():8.3f} ({vl.min():.3f}-"
+        f"{vl.max():.3f})  {table['accuracy'][i].mean():9.2f}  {va.mean():7.2f} ({va.min():.2f}-"
+        f"{va.max():.2f})"
     )
-best = min(results, key=lambda r: r["val_loss"])
-print(
-    f"lowest validation loss: {best['val_loss']:.3f} at rate {best['rate']}, "
-    f"{plain['val_loss'] / best['val_loss']:.1f}× lower than without dropout"
-)
+print(f"baselines: class-frequency loss {BASELINES['loss']:.3f}, chance accuracy {CHANCE:.2f}")
 
 # %%
-sweep = plots.dropout_sweep(results)
+sweep = plots.dropout_sweep(results, baselines=BASELINES)
 sweep.axes[0].set_yscale("log")
 sweep
 
 # %% [markdown]
-# Read the figure from left to right.
+# Each line is the mean of the three seeds, the shaded band runs from the lowest to the highest
+# seed, and the dashed lines are the class-frequency loss and chance. Read the figure from left
+# to right.
 #
 # - **0.0 — no regularization.** The training loss is near zero and the validation loss is far
-#   above it (note the log scale): the overfitting of section 1.
-# - **0.1 to 0.5.** As the rate grows, the training loss rises (memorizing is harder when units
+#   above it (note the log scale): the overfitting of section 1, on every seed.
+# - **0.3 and 0.5.** As the rate grows, the training loss rises (memorizing is harder when units
 #   vanish at every step) and the gap between the two curves shrinks. The validation loss falls
-#   well below the no-dropout run's — several times lower at the best rate, as printed under the
-#   table — and the validation accuracy gains a point or two: the network's predictions on new
-#   points are less often confidently wrong. These are the useful rates.
+#   well below the no-dropout runs' on every seed (its worst seed is still below the best seed
+#   without dropout), and the validation accuracy gains a point or two. These are the useful
+#   rates.
 # - **0.8.** Most units are gone in every step; within the same 300 steps the network can no
-#   longer even fit its 60 training points (training accuracy about 0.8), and both losses are
-#   higher than with no dropout at all: that is **underfitting**.
-# - **1.0 — every unit dropped.** The model learns nothing: both accuracies fall to about 0.3,
-#   the accuracy of guessing one of 3 classes at random.
-#
-# The best rate is chosen on the validation set, never on the training set: the training loss
-# always prefers no dropout at all.
+#   longer even fit its 60 training points, and both losses are higher than with no dropout at
+#   all: that is **underfitting**.
+# - **1.0 — every unit dropped.** The model learns nothing: both accuracies sit at chance, and
+#   the validation loss is above the class-frequency loss (section 5 shows why).
 
 # %% [markdown]
-# ## 4. Rate 1.0 up close: nothing to learn from
+# ## 4. Choosing the rate honestly
+#
+# We choose the rate with the lowest validation loss averaged over the seeds — never by the
+# training loss, which always prefers no dropout. Two cautions. First, is the winner really
+# better than its neighbours, or is the difference smaller than the spread between seeds?
+# Second, the winner's validation loss is the lowest of five averages, so it flatters the winner
+# a little: the number to report comes from the test split, which played no part in the choice.
+
+# %%
+mean_val = table["val_loss"].mean(axis=1)
+order = np.argsort(mean_val)
+best, second = order[0], order[1]
+spread = table["val_loss"].max(axis=1) - table["val_loss"].min(axis=1)
+print(f"lowest mean validation loss: {mean_val[best]:.3f} at rate {RATES[best]}")
+print(f"runner-up:                   {mean_val[second]:.3f} at rate {RATES[second]}")
+print(
+    f"difference {mean_val[second] - mean_val[best]:.3f}; spread over seeds "
+    f"{spread[best]:.3f} (rate {RATES[best]}) and {spread[second]:.3f} (rate {RATES[second]})"
+)
+chosen = RATES[best]
+print(f"\ntest split (never used for a choice), mean over the {len(SEEDS)} seeds:")
+print("  model            test loss  test accuracy")
+for label, rate in (("no dropout", 0.0), (f"dropout {chosen}", chosen)):
+    scores = np.array([evaluate(models[rate, seed], x_test, y_test) for seed in SEEDS])
+    print(f"  {label:15s}  {scores[:, 0].mean():9.3f}  {scores[:, 1].mean():13.2f}")
+print(f"  {'class frequency':15s}  {frequency_loss(y_test):9.3f}  {CHANCE:13.2f} (chance)")
+
+# %% [markdown]
+# The spread swamps the difference between the two best rates: 0.5 beats 0.3 by 0.004 in mean
+# validation loss, while the three seeds of either rate spread over more than ten times that.
+# On this evidence 0.3 and 0.5 are equally good; we take 0.5 because it is the lower mean, and
+# the difference from no dropout (more than 0.1) is real on every seed.
+#
+# On the test split the chosen rate cuts the loss of the no-dropout network by more than half,
+# both far below the class-frequency loss. The accuracy, though, is the same 0.96 for both: here
+# dropout does not make the network right more often, it makes it less *confidently wrong* on
+# the points it misses, which is what the cross-entropy loss measures.
+
+# %% [markdown]
+# ## 5. Rate 1.0 up close: nothing to learn from
 #
 # Why does rate 1.0 learn *nothing*, rather than just learning slowly? In training mode every
 # hidden output is zero, so the output layer sees only zeros and the gradient of the loss with
 # respect to every hidden weight, and to the output layer's kernel, is exactly zero. Only the
 # output layer's bias receives a gradient: the model can learn how common each class is, and
 # nothing about the inputs. We can see that directly: rebuild the network with the same initial
-# weights and compare it with the trained rate-1.0 model, layer by layer.
+# weights and compare it with the trained rate-1.0 model (seed 0), layer by layer.
 
 # %%
 initial = reinitialize(build_mlp(2, depth=2, width=256, dropout=1.0, output_units=3), seed=0)
-trained = models[1.0]
+trained = models[1.0, 0]
 for before, after in zip(initial.layers, trained.layers):
     for w0, w1 in zip(before.weights, after.weights):
         change = np.abs(keras.ops.convert_to_numpy(w1) - keras.ops.convert_to_numpy(w0)).max()
         print(f"{w1.path:32s} largest change during training: {change:.3f}")
 
 # %% [markdown]
-# Every weight except the output bias is exactly where it started. At inference Keras switches
-# dropout off, so predictions come from those untouched random weights: a random guess. Compare
-# the rate-1.0 model's validation accuracy with the chance level of a 3-class problem:
+# Every weight except the output bias is exactly where it started. In training mode the model
+# is therefore a class-frequency predictor. At inference Keras switches dropout off, so the
+# untouched random hidden weights do reach the output, through a kernel that was never trained:
+# the predictions are a random guess, and a confident one: worse than the class-frequency
+# predictor that the training-mode model is.
 
 # %%
-chance = 1 / len(np.unique(y_val))
-majority = np.bincount(y_val).max() / len(y_val)
-print(f"chance level (1 of 3 classes):         {chance:.2f}")
-print(f"always predicting the commonest class: {majority:.2f}")
-print(f"rate 1.0 model, validation accuracy:   {results[-1]['val_accuracy']:.2f}")
+train_mode_loss = float(trained.loss(y_small, trained(x_small, training=True)))
+val_loss_one, val_accuracy_one = evaluate(trained, x_val, y_val)
+print(
+    f"training mode, 60 training points: loss {train_mode_loss:.3f}   "
+    f"(class-frequency loss there: {frequency_loss(y_small):.3f})"
+)
+print(
+    f"inference mode, validation:        loss {val_loss_one:.3f}   "
+    f"(class-frequency loss: {BASELINES['loss']:.3f})"
+)
+print(f"inference mode, validation accuracy {val_accuracy_one:.2f}   (chance: {CHANCE:.2f})")
 
 # %% [markdown]
-# ## 5. Exercises
+# ## Summary
 #
+# - **Overfitting**: the training loss keeps falling while the validation loss stops improving,
+#   far above it; the model memorizes its training set instead of learning what carries over.
+# - **Baselines**: judge every loss and accuracy against a model that ignores the inputs — chance
+#   accuracy (1/3 here) and the class-frequency loss (≈ ln 3 here).
+# - **Dropout**: in each training step, every hidden unit is dropped (set to 0) with probability
+#   `rate`; a new random subset each step. It is a form of **regularization**: the more you drop,
+#   the stronger it is.
+# - **Inverted dropout**: the survivors are scaled by 1/(1 − rate) in training so the expected
+#   output is unchanged; at inference (`training=False`) the layer is the identity.
+# - **Choosing the rate**: on a validation set, averaged over several seeds; check whether the
+#   difference between the best rates is larger than the spread between seeds, and report the
+#   chosen model on a test split that played no part in the choice.
+# - **The two extremes**: 0.0 is no regularization; 1.0 drops every unit, so no gradient reaches
+#   the hidden weights and the model learns nothing (chance-level accuracy). Too high a rate
+#   underfits.
+
+# %% [markdown]
+# ## Exercises
+#
+# %% [markdown]
 # ### Exercise 1 — dropout in NumPy
 #
 # Write `dropout_forward(x, rate, training, seed)`, inverted dropout on a NumPy array. In
@@ -288,23 +403,28 @@ def dropout_forward(x, rate, training, seed):
 ex.q1.check(dropout_forward)
 
 # %% [markdown]
-# ### Exercise 2 — choose the rate
+# ### Exercise 2 — choose the rate from a sweep over seeds
 #
-# `sweep_record` below holds the final metrics of another dropout sweep, on a 10-class problem
-# (chance accuracy 0.10), one dict per rate (the same keys as `results` above). Set `best_rate`
-# to the rate with the lowest validation loss; compute it from the record rather than typing a
-# number.
+# Write `choose_rate(record)`. `record` is a list of dicts, one per training run, with the keys of
+# `results` above: `rate`, `seed`, `loss`, `val_loss`, `accuracy`, `val_accuracy`; every rate
+# was run from the same number of seeds. Return the rate you would choose, as section 4 did. The
+# check calls your function on sweep records you have not seen (other rates, other seeds, runs
+# in any order).
+
 
 # %%
-sweep_record = ex.SWEEP_RECORD
-for r in sweep_record:
-    print(r)
+def choose_rate(record):
+    """The dropout rate with the lowest validation loss, averaged over its seeds."""
+    # BEGIN SOLUTION q2
+    by_rate = {}
+    for run in record:
+        by_rate.setdefault(run["rate"], []).append(run["val_loss"])
+    return min(by_rate, key=lambda rate: np.mean(by_rate[rate]))
+    # END SOLUTION
+
 
 # %%
-best_rate = min(sweep_record, key=lambda r: r["val_loss"])["rate"]  # SOLUTION q2
-
-# %%
-ex.q2.check(best_rate)
+ex.q2.check(choose_rate)
 
 # %% [markdown]
 # ### Exercise 3 — what does rate 1.0 do?
@@ -322,20 +442,41 @@ rate_one_answer = "b"  # SOLUTION q3
 ex.q3.check(rate_one_answer)
 
 # %% [markdown]
-# ## Summary
+# ### Exercise 4 — diagnose three runs
 #
-# - **Overfitting**: the training loss keeps falling while the validation loss stops improving,
-#   far above it; the model memorizes its training set instead of learning what carries over.
-# - **Validation set**: examples held out of training and used to make choices such as the
-#   dropout rate; the training loss always prefers less regularization.
-# - **Dropout**: in each training step, every hidden unit is dropped (set to 0) with probability
-#   `rate`; a new random subset each step. It is a form of **regularization**: the more you drop,
-#   the stronger it is.
-# - **Inverted dropout**: the survivors are scaled by 1/(1 − rate) in training so the expected
-#   output is unchanged; at inference (`training=False`) the layer is the identity.
-# - **The two extremes**: 0.0 is no regularization; 1.0 drops every unit, so no gradient reaches
-#   the hidden weights and the model learns nothing (chance-level accuracy). Rates in between are
-#   the useful ones; pick one with the validation set.
+# Three more runs of a 2×256 network on 60 spiral points were recorded for you (you have not
+# seen them). For each, `run.description` says what was trained, `run.history` holds its
+# `loss` and `val_loss` per epoch, and `run.plot()` draws four panels: the losses with the
+# class-frequency loss dashed, the gradient norms, the update-to-weight ratios and the dead
+# ReLU fractions. Name what went wrong with each run and the remedy, using the words of
+# `FAILURES` and `REMEDIES` below, e.g. `diagnosis["A"] = ("exploding", "batch_norm")`.
+
+# %%
+from labkit.exercises.diagnosis import FAILURES, REMEDIES
+
+print("failures:", ", ".join(FAILURES))
+print("remedies:", ", ".join(REMEDIES))
+runs = ex.q4.recorded()
+for run_id, run in runs.items():
+    print(f"{run_id}: {run.description}")
+
+# %%
+runs["A"].plot()
+
+# %%
+runs["B"].plot()
+
+# %%
+runs["C"].plot()
+
+# %%
+diagnosis = {}
+diagnosis["A"] = ("overfitting", "dropout")  # SOLUTION q4
+diagnosis["B"] = ("lr_too_low", "raise_lr")  # SOLUTION q4
+diagnosis["C"] = ("healthy", "none")  # SOLUTION q4
+
+# %%
+ex.q4.check(diagnosis)
 
 # %%
 ex.summary()
