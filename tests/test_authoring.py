@@ -142,6 +142,8 @@ def test_out_of_sync_is_detected(tmp_path, monkeypatch):
 
 # --- one source: solutions and the check's numbers come from the lesson and its exercises -------
 LESSON_02 = authoring.SOURCE_DIR / "02_vanishing_gradients.py"
+LESSON_05 = authoring.SOURCE_DIR / "05_dropout.py"
+ONE_LINER = 'rate_one_answer = "b"  # SOLUTION q3'
 
 
 def test_every_lessons_solutions_are_its_marked_cells():
@@ -156,10 +158,10 @@ def test_every_lessons_solutions_are_its_marked_cells():
 def test_an_edited_solution_block_is_what_the_exercise_shows_after_a_rebuild(tmp_path, monkeypatch):
     from labkit.exercises import core
 
-    source = tmp_path / LESSON_02.name
-    text = LESSON_02.read_text()
-    assert "bound = 0.25**12  # SOLUTION q3" in text
-    source.write_text(text.replace("bound = 0.25**12  #", "bound = 0.25 ** (6 + 6)  #"))
+    source = tmp_path / LESSON_05.name
+    text = LESSON_05.read_text()
+    assert ONE_LINER in text
+    source.write_text(text.replace(ONE_LINER, ONE_LINER.replace('"b"', '"b".lower()')))
     monkeypatch.setattr(authoring, "LESSONS_DIR", tmp_path / "lessons")
     monkeypatch.setattr(authoring, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(core, "SOLUTIONS_DIR", tmp_path / "extracted")
@@ -167,21 +169,21 @@ def test_an_edited_solution_block_is_what_the_exercise_shows_after_a_rebuild(tmp
         '[project.urls]\nRepository = "https://github.com/me/course"\n[project]\nname = "x"\n'
     )
     built = authoring.build_lesson(source, run=False)
-    assert tmp_path / "extracted" / "02_vanishing_gradients.json" in built.paths
-    q3 = lesson_for("02_vanishing_gradients")["q3"]
-    assert q3.solution().code == "bound = 0.25 ** (6 + 6)"
+    assert tmp_path / "extracted" / "05_dropout.json" in built.paths
+    q3 = lesson_for("05_dropout")["q3"]
+    assert q3.solution().code == 'rate_one_answer = "b".lower()'
     student = nbformat.read(authoring.notebook_path(source.stem, "student"), as_version=4)
-    assert any(c.source == "bound = ...  # YOUR CODE HERE" for c in student.cells)
+    assert any(c.source == "rate_one_answer = ...  # YOUR CODE HERE" for c in student.cells)
 
 
 def test_markers_must_name_the_lessons_exercises(tmp_path):
-    text = LESSON_02.read_text()
-    unknown = tmp_path / LESSON_02.name
-    unknown.write_text(text.replace("# SOLUTION q3", "# SOLUTION q9"))
-    with pytest.raises(MarkerError, match="name q9, which 02_vanishing_gradients"):
+    text = LESSON_05.read_text()
+    unknown = tmp_path / LESSON_05.name
+    unknown.write_text(text.replace(ONE_LINER, ONE_LINER.replace("q3", "q9")))
+    with pytest.raises(MarkerError, match="name q9, which 05_dropout"):
         solution_blocks(unknown)
     with pytest.raises(MarkerError, match="no solution cell for q3"):
-        unknown.write_text(text.replace("bound = 0.25**12  # SOLUTION q3", "bound = 0.25**12"))
+        unknown.write_text(text.replace(ONE_LINER, 'rate_one_answer = "b"'))
         solution_blocks(unknown)
 
 
@@ -193,9 +195,9 @@ def test_the_prose_states_the_checks_own_numbers(monkeypatch):
         cells = render(LESSON_02, "student").cells
         return next(c.source for c in cells if "Exercise 2" in c.source)
 
-    assert f"trains it for {q2.constants['epochs']} short epochs" in exercise_text()
+    assert f"trains it for {q2.constants['epochs']} short" in exercise_text()
     monkeypatch.setitem(q2.constants, "epochs", 99)
-    assert "trains it for 99 short epochs" in exercise_text()
+    assert "trains it for 99 short" in exercise_text()
 
 
 def test_a_stamp_that_names_no_constant_is_an_error():

@@ -108,7 +108,7 @@ def test_installed_wheel_loads_data_outside_the_repository(venv, tmp_path):
         "print(x.shape, xt.shape, sorted(set(y.tolist())) == list(range(10)))\n"
         "import importlib.util\n"
         "print(importlib.util.find_spec('keras') is None)\n"
-        "from labkit.exercises import lesson02 as ex\n"
+        "from labkit.exercises import lesson05 as ex\n"
         "print(ex.q3.solution().code)\n"
     )
     done = subprocess.run(
@@ -124,7 +124,7 @@ def test_installed_wheel_loads_data_outside_the_repository(venv, tmp_path):
     assert Path(where).is_relative_to(venv), "imported labkit from the repository, not the wheel"
     assert shapes == "(1146, 64) (382, 64) True"
     assert no_keras == "True", "the fresh environment must not see the repository's packages"
-    assert solution == "bound = 0.25**12", "ex.q3.solution() must show the lesson's own cell"
+    assert solution == 'rate_one_answer = "b"', "ex.q3.solution() must show the lesson's own cell"
 
 
 def test_installed_console_script_reports_the_version(venv, tmp_path):
