@@ -130,9 +130,11 @@ def wrap(
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind", str(etc / "passwd"), "/etc/passwd"]
     args += ["--ro-bind", str(etc / "group"), "/etc/group"]
+    # The private /tmp first: binds after it stay visible even when they live under /tmp (a
+    # checkout or virtual environment in /tmp would otherwise vanish inside the sandbox).
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in [*_readonly_roots(), *readonly]:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in [scratch, *writable]:
         args += ["--bind", str(path), str(path)]
     args += ["--chdir", str(scratch)]
