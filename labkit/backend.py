@@ -103,16 +103,19 @@ def _as_batch(a):
 
 
 def _state(model) -> tuple[list, list, list]:
+    # No metric variables: stateless_compute_loss zips the ones it gets with the model's, so an
+    # empty list maps none, and the loss tracker's update stays inside its StatelessScope
+    # (discarded). Passing them would retrace the compiled function once `fit` builds the metrics.
     return (
         [v.value for v in model.trainable_variables],
         [v.value for v in model.non_trainable_variables],
-        [v.value for v in model.metrics_variables],
+        [],
     )
 
 
 def _compiled_fn(model) -> Callable:
     """The backend's compiled ``(trainable, non_trainable, metrics, x, y) -> (loss, grads)``."""
-    key = (id(compiled_loss(model)), len(model.trainable_variables), len(model.metrics_variables))
+    key = (id(compiled_loss(model)), len(model.trainable_variables))
     cached = _COMPILED.get(model)
     if cached is not None and cached[0] == key:
         return cached[1]

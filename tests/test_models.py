@@ -132,3 +132,32 @@ def test_reinitialize_is_seeded_numpy_and_follows_each_initializer():
     np.testing.assert_allclose(
         first[0].ravel()[:3], expected * np.sqrt(2 / 200) / 0.87962566103423978, rtol=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    "optimizer, batch_norm",
+    [(lambda: keras.optimizers.Adam(0.01), False), (lambda: keras.optimizers.SGD(0.05, 0.9), True)],
+    ids=["adam", "sgd-momentum-batchnorm"],
+)
+def test_reinitialize_restarts_a_trained_compiled_model_like_a_new_one(optimizer, batch_norm):
+    from labkit.models import reinitialize
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(96, 4)).astype("float32"), rng.integers(0, 3, 96)
+
+    def trained(model, epochs):
+        model.fit(x, y, batch_size=32, epochs=epochs, shuffle=False, verbose=0)
+        return [keras.ops.convert_to_numpy(v) for v in model.weights]
+
+    def compiled():
+        model = build_mlp(4, depth=2, width=8, batch_norm=batch_norm, output_units=3)
+        model.compile(optimizer=optimizer(), loss="sparse_categorical_crossentropy")
+        return model
+
+    new = trained(reinitialize(compiled(), seed=2), epochs=3)
+    reused = compiled()
+    trained(reinitialize(reused, seed=7), epochs=2)  # momenta, step count and BN statistics move
+    again = trained(reinitialize(reused, seed=2), epochs=3)
+    for a, b in zip(new, again):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert float(reused.optimizer.learning_rate) == pytest.approx(optimizer().learning_rate)

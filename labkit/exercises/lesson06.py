@@ -292,7 +292,7 @@ def _check_model(model) -> str:
     return (
         f"Correct! {budget}: hidden-split accuracy {accuracy:.1%} (target "
         f"{TARGET_ACCURACY:.0%}, {(accuracy - CHANCE) * 100:.0f} points above chance), and "
-        "diagnose finds no vanishing, exploding or dead-ReLU layer."
+        "diagnose finds no vanishing, exploding, dead-ReLU or saturated layer."
     )
 
 

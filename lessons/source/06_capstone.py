@@ -377,7 +377,8 @@ ex.q2.check(softmax)
 #
 # - measures the accuracy on the **hidden split**, 269 digits that `datasets.load` never
 #   returns: it must reach {{q3.target:.0%}} (chance is {{q3.chance:.0%}});
-# - runs `diagnose` on a probe batch: no vanishing, exploding or dead-ReLU finding is allowed.
+# - runs `diagnose` on a probe batch, before and after training: no vanishing, exploding,
+#   dead-ReLU or saturation finding is allowed.
 
 # %%
 broken = compiled(reinitialize(ex.broken_model(), seed=0))
