@@ -44,12 +44,18 @@ lint: setup
 	$(BIN)/ruff check labkit tests benchmarks datasets lessons/source
 	$(BIN)/ruff format --check labkit tests benchmarks datasets
 
+# Two pytest workers: much of the suite is single-threaded Python (Keras's fit loop, TensorFlow's
+# tracing, kernel starts), so two processes keep both cores busy. --dist loadfile keeps a file's
+# tests on one worker, so a notebook's cells run in order in one kernel.
+XDIST := -n 2 --dist loadfile
+
 test: setup lint browser-deps sandbox-deps keras-floor
-	$(BIN)/pytest --nbval --nbval-sanitize-with lessons/sanitize.cfg -m "not backend_notebooks" \
-	  tests lessons
-	PYTHONPATH=$(FLOOR) $(BIN)/pytest -m backends $(FLOOR_SKIP) tests
-	KERAS_BACKEND=jax $(BIN)/pytest -q -m "backends or backend_notebooks" tests
-	KERAS_BACKEND=torch OMP_NUM_THREADS=1 $(BIN)/pytest -q -m "backends or backend_notebooks" tests
+	$(BIN)/pytest $(XDIST) --nbval --nbval-sanitize-with lessons/sanitize.cfg \
+	  -m "not backend_notebooks" tests lessons
+	PYTHONPATH=$(FLOOR) $(BIN)/pytest $(XDIST) -m backends $(FLOOR_SKIP) tests
+	KERAS_BACKEND=jax $(BIN)/pytest $(XDIST) -q -m "backends or backend_notebooks" tests
+	KERAS_BACKEND=torch OMP_NUM_THREADS=1 $(BIN)/pytest $(XDIST) -q \
+	  -m "backends or backend_notebooks" tests
 
 # Debian's Chromium and chromedriver for tests/test_browser.py (a no-op when already installed).
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
