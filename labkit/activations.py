@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import keras
@@ -9,12 +10,21 @@ import numpy as np
 
 from labkit.backend import is_functional, layer_graph_built, to_numpy
 
-__all__ = ["activation_kind", "activation_stats", "dead_relu_fraction", "relu_layers"]
+__all__ = [
+    "activated_layers",
+    "activation_kind",
+    "activation_stats",
+    "dead_relu_fraction",
+    "finite_histogram",
+    "relu_layers",
+]
 
 _PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 SIGMOID_SATURATION = (0.02, 0.98)
 TANH_SATURATION = 0.97
+DEFAULT_BINS = 40
+HISTOGRAM_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
 def activation_kind(layer: keras.layers.Layer) -> str | None:
@@ -43,6 +53,15 @@ def activation_kind(layer: keras.layers.Layer) -> str | None:
 def relu_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The layers of ``model`` whose output goes through a plain ReLU, in layer order."""
     return [layer for layer in _functional(model).layers if activation_kind(layer) == "relu"]
+
+
+def activated_layers(model: keras.Model, x=None) -> list[keras.layers.Layer]:
+    """The layers of ``model`` with a non-linear activation (:func:`activation_kind`), in order.
+
+    ``x``, a batch of inputs, builds a Sequential model that has no input shape yet.
+    """
+    layers = _functional(model, x).layers
+    return [layer for layer in layers if activation_kind(layer) is not None]
 
 
 def dead_relu_fraction(model: keras.Model, x) -> dict[str, float]:
@@ -77,18 +96,36 @@ def _dead_fraction(out: np.ndarray) -> float:
     return float(np.mean(np.all(out.reshape(-1, out.shape[-1]) == 0, axis=0)))
 
 
-def activation_stats(model: keras.Model, x) -> dict[str, dict[str, float]]:
-    """Mean, std, ReLU zero fraction and sigmoid/tanh saturation of every activated layer.
+def activation_stats(
+    model: keras.Model, x, bins: int = DEFAULT_BINS, *, compiled: bool = False
+) -> dict[str, dict]:
+    """Mean, std, ReLU zero fraction, sigmoid/tanh saturation and histogram of every activated
+    layer's outputs on ``x`` (inference mode).
 
     A sigmoid output counts as saturated below 0.02 or above 0.98, a tanh output when
-    ``|tanh| > 0.97``: there the derivative is nearly 0 and gradients stop flowing.
+    ``|tanh| > 0.97``: there the derivative is nearly 0 and gradients stop flowing. The histogram
+    (:func:`finite_histogram`) spans ``[0, 1]`` for sigmoid, ``[-1, 1]`` for tanh and the
+    outputs' range otherwise.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Sequential or Functional model.
+    x : array-like
+        Probe inputs (a few hundred examples is plenty).
+    bins : int
+        Histogram bins (default 40).
+    compiled : bool
+        Run the forward pass as one compiled function, built on the first call for this model,
+        whose outputs reach the host in one copy: worth it when called many times, as
+        :class:`~labkit.callbacks.ActivationMonitor` does; one call is faster eagerly.
 
     Returns
     -------
     dict
         ``{layer.name: {"activation", "mean", "std", "zero_fraction", "dead_fraction",
-        "saturated_fraction"}}``; ``dead_fraction`` is as in :func:`dead_relu_fraction` (0 for
-        layers that are not ReLU).
+        "saturated_fraction", "hist"}}``; ``dead_fraction`` is as in :func:`dead_relu_fraction`
+        (0 for layers that are not ReLU), ``hist`` is ``(counts, edges)``.
 
     Example
     -------
@@ -96,7 +133,7 @@ def activation_stats(model: keras.Model, x) -> dict[str, dict[str, float]]:
     0.61
     """
     stats = {}
-    for name, (kind, out) in _layer_outputs(model, x).items():
+    for name, (kind, out) in _layer_outputs(model, x, compiled).items():
         if kind == "sigmoid":
             low, high = SIGMOID_SATURATION
             saturated = float(np.mean((out < low) | (out > high)))
@@ -111,11 +148,37 @@ def activation_stats(model: keras.Model, x) -> dict[str, dict[str, float]]:
             "zero_fraction": float(np.mean(out == 0)),
             "dead_fraction": _dead_fraction(out) if kind == "relu" else 0.0,
             "saturated_fraction": saturated,
+            "hist": finite_histogram(out, bins, HISTOGRAM_RANGE.get(kind)),
         }
     return stats
 
 
-def _layer_outputs(model: keras.Model, x) -> dict[str, tuple[str, np.ndarray]]:
+def finite_histogram(
+    values, bins: int = DEFAULT_BINS, value_range: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, edges)`` of the finite values, as :func:`numpy.histogram` bins them.
+
+    ``value_range`` defaults to the finite values' own range; inf and NaN are left out, so an
+    exploded layer still gets a histogram of what is left.
+
+    Example
+    -------
+    >>> counts, edges = finite_histogram([0.0, 0.5, 1.0, float("nan")], bins=2)
+    >>> counts.tolist(), edges.tolist()
+    ([1, 2], [0.0, 0.5, 1.0])
+    """
+    if not isinstance(bins, int) or bins < 1:
+        raise ValueError(f"bins must be a positive number of histogram bins, got {bins!r}")
+    values = np.asarray(values, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if value_range is None and values.size == 0:
+        value_range = (0.0, 1.0)
+    return np.histogram(values, bins=bins, range=value_range)
+
+
+def _layer_outputs(
+    model: keras.Model, x, compiled: bool = False
+) -> dict[str, tuple[str, np.ndarray]]:
     """Outputs of every activated layer on ``x`` (inference mode), keyed by layer name."""
     x = np.asarray(x)
     if x.dtype.kind == "f":
@@ -125,30 +188,57 @@ def _layer_outputs(model: keras.Model, x) -> dict[str, tuple[str, np.ndarray]]:
     probe = _probe_model(model, x)
     if probe is None:
         return {}
-    kinds, extractor = probe
-    values = extractor(x, training=False)
-    if not isinstance(values, (list, tuple)):  # Keras unwraps a one-element output list
-        values = [values]
-    return {
-        name: (kind, to_numpy(v).astype(np.float64))
-        for (name, kind), v in zip(kinds, values, strict=True)
-    }
+    if compiled and probe.joined() is not None:
+        # One host copy: every layer's outputs flattened side by side, split here.
+        joined = np.asarray(probe.joined().predict_on_batch(x), dtype=np.float64)
+        ends = np.cumsum([math.prod(shape) for shape in probe.shapes])[:-1]
+        values = [
+            part.reshape(len(x), *shape)
+            for part, shape in zip(np.split(joined, ends, axis=1), probe.shapes)
+        ]
+    else:
+        values = probe.extractor(x, training=False)
+        if not isinstance(values, (list, tuple)):  # Keras unwraps a one-element output list
+            values = [values]
+        values = [to_numpy(v).astype(np.float64) for v in values]
+    return {name: (kind, value) for (name, kind), value in zip(probe.layers, values, strict=True)}
 
 
-def _probe_model(model: keras.Model, x):
-    cached = _PROBES.get(model)
-    if cached is not None:
-        return cached
+class _Probe:
+    """The activated layers of a model, a sub-model returning their outputs and, on demand, one
+    that returns them flattened into a single tensor for :meth:`keras.Model.predict_on_batch`."""
+
+    def __init__(self, layers: list[tuple[str, str]], extractor: keras.Model):
+        self.layers = layers
+        self.extractor = extractor
+        self.shapes = [tuple(out.shape[1:]) for out in extractor.outputs]
+        self._joined: keras.Model | None = None
+
+    def joined(self) -> keras.Model | None:
+        """``None`` when an output's per-example shape is not static (it cannot be split)."""
+        if self._joined is None and all(d is not None for s in self.shapes for d in s):
+            # float32 layers: under mixed precision the float16 outputs are widened, not rounded.
+            flat = [keras.layers.Flatten(dtype="float32")(o) for o in self.extractor.outputs]
+            if len(flat) > 1:
+                flat = [keras.layers.Concatenate(dtype="float32")(flat)]
+            inputs = self.extractor.inputs
+            inputs = inputs[0] if len(inputs) == 1 else inputs
+            self._joined = keras.Model(inputs, flat[0], name=self.extractor.name)
+        return self._joined
+
+
+def _probe_model(model: keras.Model, x) -> _Probe | None:
+    if model in _PROBES:
+        return _PROBES[model]
     functional = _functional(model, x)
     layers = [(layer.name, activation_kind(layer)) for layer in functional.layers]
     layers = [(n, k) for n, k in layers if k is not None]
-    if not layers:
-        probe = None
-    else:
+    probe = None
+    if layers:
         outputs = [functional.get_layer(n).output for n, _ in layers]
         # A single input is passed bare, as the caller passes x (a list would trigger a warning).
         inputs = functional.inputs[0] if len(functional.inputs) == 1 else functional.inputs
-        probe = (layers, keras.Model(inputs, outputs, name=f"{model.name}_probe"))
+        probe = _Probe(layers, keras.Model(inputs, outputs, name=f"{model.name}_probe"))
     _PROBES[model] = probe
     return probe
 

@@ -10,10 +10,11 @@ The differentiated function is compiled once per model (``tf.function`` on Tenso
 on JAX; PyTorch runs eagerly on detached clones).
 
 It is also the only module that touches private Keras attributes: the small functions at the end
-(``compiled_loss``, ``call_takes_training``, ``layer_losses_overridden``,
-``intercept_optimizer_gradients``, ``wrap_train_step``, ``restore_train_step``,
-``is_functional``, ``layer_graph_built``), each with a comment naming the Keras versions it was
-checked on (3.8.0, the floor in pyproject.toml, and 3.15.1).
+(``compiled_loss``, ``call_takes_training``, ``layer_losses_overridden``, and the train-step
+and optimizer interception that :mod:`labkit.instrumentation` needs: ``wrap_train_step``,
+``intercept_optimizer_gradients``, ``loss_scale``, ``applied_gradients``,
+``add_optimizer_buffer``, ``all_reduce_gradients``, ...), each with a comment naming the Keras
+versions it was checked on (3.8.0, the floor in pyproject.toml, and 3.15.1).
 """
 
 from __future__ import annotations
@@ -26,14 +27,20 @@ import keras
 import numpy as np
 
 __all__ = [
+    "add_optimizer_buffer",
+    "all_reduce_gradients",
+    "applied_gradients",
     "backend_name",
     "call_takes_training",
+    "clipping",
     "compiled_loss",
     "intercept_optimizer_gradients",
     "is_functional",
     "layer_graph_built",
     "layer_losses_overridden",
     "loss_and_gradients",
+    "loss_scale",
+    "remove_optimizer_buffer",
     "restore_train_step",
     "to_numpy",
     "wrap_train_step",
@@ -148,9 +155,18 @@ def _tensorflow(model) -> Callable:
 
     @tf.function(reduce_retracing=True)
     def fn(trainable, non_trainable, metrics, x, y):
+        # Read the values: a tf.distribute variable has no handle outside its replica context.
+        trainable, non_trainable, metrics = (
+            [tf.convert_to_tensor(v) for v in values]
+            for values in (trainable, non_trainable, metrics)
+        )
         with tf.GradientTape() as tape:
             tape.watch(trainable)
-            loss = compute(trainable, non_trainable, metrics, x, y)
+            # In a tf.distribute scope Keras's losses divide by the number of replicas (each
+            # replica's share of the global batch); this batch is whole, on one device. The
+            # function is traced again under another strategy scope.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            loss = compute(trainable, non_trainable, metrics, x, y) * replicas
         grads = tape.gradient(loss, trainable)
         return loss, [tf.zeros_like(t) if g is None else g for t, g in zip(trainable, grads)]
 
@@ -236,12 +252,17 @@ def layer_losses_overridden(model: keras.Model, losses: list) -> Iterator[None]:
 
 
 def intercept_optimizer_gradients(
-    optimizer: keras.optimizers.Optimizer, on_grads: Callable[[list], None]
+    optimizer: keras.optimizers.Optimizer,
+    on_grads: Callable[[list], None],
+    written: Callable[[], list] = list,
 ) -> Callable[[], None]:
     """Call ``on_grads(grads)`` with the gradients every train step hands to ``optimizer``.
 
-    ``on_grads`` runs inside the compiled step, before the update. Returns the function that
-    undoes the interception.
+    ``on_grads`` runs inside the compiled step, before the update, and reads the optimizer's
+    variables (loss scale, accumulators, iteration count) as they are at that step, on every
+    backend. ``written()`` lists the optimizer variables ``on_grads`` assigns: on JAX their new
+    values go into the optimizer state the step returns. Returns the function that undoes the
+    interception.
 
     Example
     -------
@@ -259,13 +280,24 @@ def intercept_optimizer_gradients(
     if name == "stateless_apply":
 
         def intercept(optimizer_variables, grads, trainable_variables):
-            on_grads(grads)
-            return original(optimizer_variables, grads, trainable_variables)
+            mapping = list(zip(optimizer.variables, optimizer_variables))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                on_grads(list(grads))
+            trainable, updated = original(optimizer_variables, grads, trainable_variables)
+            position = {id(v): i for i, v in enumerate(optimizer.variables)}
+            updated = list(updated)
+            for variable in written():
+                updated[position[id(variable)]] = scope.get_current_value(variable)
+            return trainable, updated
 
     else:
 
         def intercept(grads, trainable_variables=None):
             grads = list(grads)
+            if not optimizer.built:  # built where apply itself would build it, on first use
+                with keras.name_scope(optimizer.name, caller=optimizer):
+                    optimizer.build(list(trainable_variables))
+                optimizer.built = True
             on_grads(grads)
             return original(grads, trainable_variables)
 
@@ -273,20 +305,145 @@ def intercept_optimizer_gradients(
     return lambda: optimizer.__dict__.pop(name, None)
 
 
-def wrap_train_step(
-    model: keras.Model, before: Callable[[], None], add_logs: Callable[[dict], dict]
-) -> Callable:
-    """Make each of ``fit``'s train steps call ``before()`` first and return ``add_logs(logs)``.
+def loss_scale(optimizer: keras.optimizers.Optimizer):
+    """``(inner, scale)``: the optimizer that applies the unscaled gradients and the loss scale.
 
-    Both run inside the compiled step. Returns the new step; :func:`restore_train_step` undoes it.
+    ``scale`` is the current dynamic scale of a ``LossScaleOptimizer`` (a tensor), the fixed
+    ``loss_scale_factor`` of another optimizer, or ``None`` when the loss is not scaled.
 
     Example
     -------
-    >>> wrap_train_step(model, lambda: None, lambda logs: {**logs, "one": 1.0})  # doctest: +SKIP
+    >>> loss_scale(keras.optimizers.SGD())[1] is None
+    True
+    """
+    # Keras 3.8.0, 3.15.1: LossScaleOptimizer keeps its current scale in the variable
+    # `dynamic_scale` and divides the gradients by it before `inner_optimizer` applies them.
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer.inner_optimizer, optimizer.dynamic_scale.value
+    return optimizer, optimizer.loss_scale_factor
+
+
+def clipping(optimizer: keras.optimizers.Optimizer) -> tuple[str, float] | None:
+    """``(kind, threshold)`` of the optimizer's gradient clipping, or ``None``.
+
+    Example
+    -------
+    >>> clipping(keras.optimizers.SGD(global_clipnorm=1.0))
+    ('global_clipnorm', 1.0)
+    """
+    for kind in ("clipnorm", "global_clipnorm", "clipvalue"):
+        threshold = getattr(optimizer, kind)
+        if threshold:
+            return kind, float(threshold)
+    return None
+
+
+def applied_gradients(optimizer: keras.optimizers.Optimizer, grads: list):
+    """``(before_clip, applied, is_update)``: what ``optimizer`` makes of this step's ``grads``.
+
+    With ``gradient_accumulation_steps=n`` the update comes every n-th step (``is_update``), from
+    the mean of the last n micro-batch gradients; otherwise ``is_update`` is ``None`` (every step
+    updates). ``applied`` is ``before_clip`` after the optimizer's clipping. Call it inside the
+    step, before the optimizer's own ``apply``.
+
+    Example
+    -------
+    >>> before_clip, applied, is_update = applied_gradients(model.optimizer, grads)
+    ...  # doctest: +SKIP
+    """
+    # Keras 3.8.0, 3.15.1: BaseOptimizer._backend_apply_gradients (and the JAX override) updates
+    # when (self._iterations + 1) % gradient_accumulation_steps == 0, with
+    # (g + self._accumulated_gradients[i]) / steps, then calls self._clip_gradients(grads).
+    is_update = None
+    steps = optimizer.gradient_accumulation_steps
+    if steps:
+        is_update = keras.ops.equal((optimizer._iterations.value + 1) % steps, 0)
+        grads = [
+            (g + keras.ops.cast(acc.value, g.dtype)) / steps
+            for g, acc in zip(grads, optimizer._accumulated_gradients)
+        ]
+    return grads, optimizer._clip_gradients(grads), is_update
+
+
+def all_reduce_gradients(grads: list) -> list:
+    """Sum ``grads`` over the replicas of a ``tf.distribute`` strategy (as its optimizer will).
+
+    Identity outside a multi-replica ``tf.distribute`` step and on JAX and PyTorch (JAX's
+    ``keras.distribution`` computes global gradients already).
+
+    Example
+    -------
+    >>> all_reduce_gradients([1.0])
+    [1.0]
+    """
+    if _replicas_in_sync() == 1:
+        return grads
+    import tensorflow as tf
+
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
+
+
+def _replicas_in_sync() -> int:
+    """How many ``tf.distribute`` replicas run this step together (1 outside TensorFlow)."""
+    if backend_name() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    return 1 if context is None else context.num_replicas_in_sync
+
+
+def add_optimizer_buffer(model: keras.Model, shape: tuple[int, ...], name: str):
+    """A float32 optimizer variable of ``shape`` that ``fit`` carries from step to step.
+
+    It lives with the optimizer state, so every backend threads it through the compiled loop
+    (JAX's state tuple, TensorFlow's variables, under a ``tf.distribute`` strategy too).
+    :func:`remove_optimizer_buffer` takes it out again.
+
+    Example
+    -------
+    >>> buffer = add_optimizer_buffer(model, (4, 9), "labkit_steps")  # doctest: +SKIP
+    """
+    scope = model.distribute_strategy.scope() if backend_name() == "tensorflow" else None
+    with scope or contextlib.nullcontext():
+        # "only_first_replica": every replica writes the same all-reduced values.
+        variable = model.optimizer.add_variable(
+            shape, dtype="float32", aggregation="only_first_replica", name=name
+        )
+    # Keras 3.8.0's JAX fit records the state's shardings (`_record_training_state_sharding_spec`)
+    # before make_train_function, so record them again; 3.15.1 reads them in make_train_function.
+    if hasattr(model, "_record_training_state_sharding_spec"):
+        model._record_training_state_sharding_spec()
+    return variable
+
+
+def remove_optimizer_buffer(optimizer: keras.optimizers.Optimizer, variable) -> None:
+    """Undo :func:`add_optimizer_buffer`: ``optimizer.variables`` are as before."""
+    # Keras 3.8.0, 3.15.1: BaseOptimizer._untrack_variable removes it from `optimizer.variables`.
+    optimizer._untrack_variable(variable)
+
+
+def wrap_train_step(
+    model: keras.Model,
+    before: Callable[[], None],
+    add_logs: Callable[[dict], dict],
+    prepare: Callable[[], None],
+) -> Callable:
+    """Make each of ``fit``'s train steps call ``before()`` first and return ``add_logs(logs)``.
+
+    Both run inside the compiled step; ``prepare()`` runs eagerly before ``fit`` (or
+    ``train_on_batch``) builds its train function. Returns the new step;
+    :func:`restore_train_step` undoes it.
+
+    Example
+    -------
+    >>> wrap_train_step(model, lambda: None, lambda logs: {**logs, "one": 1.0}, lambda: None)
+    ...  # doctest: +SKIP
     >>> model.fit(x, y, epochs=1).history["one"]  # doctest: +SKIP
     [1.0]
     """
     original = model.train_step
+    make = model.make_train_function
     if backend_name() == "jax":
 
         def train_step(state, data):
@@ -300,10 +457,17 @@ def wrap_train_step(
             before()
             return add_logs(original(data))
 
+    def make_train_function(force=False):
+        prepare()
+        return make(force)
+
     # Keras 3.8.0, 3.15.1: make_train_function compiles `self.train_step` on every backend (not
     # with Flax NNX enabled: 3.15.1's JAX trainer then calls the class's method), so an instance
-    # attribute shadows the method. object.__setattr__ keeps it out of Keras's attribute tracker.
+    # attribute shadows the method; fit and train_on_batch call `self.make_train_function()`
+    # after building the model and optimizer. object.__setattr__ keeps them out of Keras's
+    # attribute tracker.
     object.__setattr__(model, "train_step", train_step)
+    object.__setattr__(model, "make_train_function", make_train_function)
     _reset_train_function(model)
     return train_step
 
@@ -312,6 +476,7 @@ def restore_train_step(model: keras.Model) -> None:
     """Undo :func:`wrap_train_step`: ``fit`` runs the class's own ``train_step`` again."""
     # Keras 3.8.0, 3.15.1: as in wrap_train_step.
     model.__dict__.pop("train_step", None)
+    model.__dict__.pop("make_train_function", None)
     _reset_train_function(model)
 
 

@@ -1,5 +1,5 @@
 """The ``labkit`` command: ``labkit build`` (maintainers), ``labkit run`` (students),
-``labkit grade`` and ``labkit grade merge`` (instructors).
+``labkit grade``, ``labkit grade merge`` and ``labkit autograder`` (instructors).
 
 Example
 -------
@@ -7,6 +7,7 @@ Example
     labkit build --check     # fail if any notebook is out of sync with its source
     labkit grade submissions/ --shard 0/4 --json part0.json   # one machine of four
     labkit grade merge part*.json --csv grades.csv
+    labkit autograder 01 -o autograder.zip                    # Gradescope, lesson 01
 """
 
 from __future__ import annotations
@@ -81,25 +82,6 @@ def _positive(kind):
     return parse
 
 
-def _submissions(paths: list[str]) -> list:
-    """Notebook files from files and folders (folders: every ``*.ipynb`` below, sorted)."""
-    from pathlib import Path
-
-    found = []
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            inside = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            if not inside:
-                raise ValueError(f"{path} holds no .ipynb files")
-            found += inside
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise ValueError(f"{path} does not exist")
-    return list(dict.fromkeys(found))
-
-
 SHARD_ENV = ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID")
 
 
@@ -129,9 +111,10 @@ def _grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from labkit.grading import grade_paths, report, sandbox
+    from labkit.grading.runner import find_notebooks
 
     try:
-        paths = _submissions(args.paths)
+        paths = find_notebooks(args.paths)
     except ValueError as exc:
         print(f"labkit grade: {exc}", file=sys.stderr)
         return 2
@@ -229,6 +212,31 @@ def _merge(args: argparse.Namespace) -> int:
     return _report(list(by_file.values()), args.json, args.csv)
 
 
+def _autograder(args: argparse.Namespace) -> int:
+    from labkit.grading import autograder
+
+    try:
+        out = autograder.build(
+            args.lesson,
+            args.output,
+            wheel=args.wheel,
+            timeout=args.timeout,
+            memory_gb=args.memory,
+            sandbox_mode=args.sandbox,
+        )
+    except autograder.AutograderError as exc:
+        print(f"labkit autograder: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"labkit autograder: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {out} (lesson {autograder.resolve_lesson(args.lesson)}, --sandbox {args.sandbox}): "
+        "upload it in Gradescope (Configure Autograder, Zip file upload)"
+    )
+    return 0
+
+
 def _report(
     results: list, json_path: str | None, csv_path: str | None, gradescope: str | None = None
 ) -> int:
@@ -249,6 +257,31 @@ def _report(
     if failed:
         print(f"labkit grade: {len(failed)} of {len(results)} could not be graded", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _grading_options(p: argparse.ArgumentParser) -> None:
+    """The options ``labkit grade`` and ``labkit autograder`` share."""
+    p.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=120.0,
+        metavar="SECONDS",
+        help="seconds allowed per cell (default: 120)",
+    )
+    p.add_argument(
+        "--memory",
+        type=_positive(float),
+        default=8.0,
+        metavar="GB",
+        help="address-space cap per kernel in GB (default: 8)",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=("auto", "required", "off"),
+        default="auto",
+        help="run each kernel in a bubblewrap sandbox: auto (when bubblewrap works, else warn), "
+        "required (fail without it), off (default: auto)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -281,33 +314,13 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--gradescope", metavar="FILE", help="write Gradescope's results.json (one notebook)"
     )
-    grade.add_argument(
-        "--timeout",
-        type=_positive(float),
-        default=120.0,
-        metavar="SECONDS",
-        help="seconds allowed per cell (default: 120)",
-    )
+    _grading_options(grade)
     grade.add_argument(
         "--jobs",
         type=_positive(int),
         default=None,
         metavar="N",
         help="submissions graded at once (default: number of cores)",
-    )
-    grade.add_argument(
-        "--memory",
-        type=_positive(float),
-        default=8.0,
-        metavar="GB",
-        help="address-space cap per kernel in GB (default: 8)",
-    )
-    grade.add_argument(
-        "--sandbox",
-        choices=("auto", "required", "off"),
-        default="auto",
-        help="run each kernel in a bubblewrap sandbox: auto (when bubblewrap works, else warn), "
-        "required (fail without it), off (default: auto)",
     )
     grade.add_argument(
         "--results",
@@ -336,6 +349,16 @@ def parser() -> argparse.ArgumentParser:
     merge.add_argument("--json", metavar="FILE", help="write the combined JSON report")
     merge.add_argument("--csv", metavar="FILE", help="write the combined CSV gradebook")
     merge.set_defaults(func=_merge)
+    gradescope = sub.add_parser("autograder", help="write a Gradescope autograder zip for a lesson")
+    gradescope.add_argument("lesson", metavar="LESSON", help="lesson name or number, e.g. 01")
+    gradescope.add_argument(
+        "-o", "--output", metavar="FILE", default="autograder.zip", help="default: autograder.zip"
+    )
+    gradescope.add_argument(
+        "--wheel", metavar="FILE", help="labkit wheel to ship (default: built from this checkout)"
+    )
+    _grading_options(gradescope)
+    gradescope.set_defaults(func=_autograder)
     return p
 
 

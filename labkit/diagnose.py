@@ -19,6 +19,7 @@ from labkit.gradients import exploding_layers, layer_gradient_norms, vanishing_r
 __all__ = [
     "Finding",
     "Report",
+    "clipping_finding",
     "dead_relu_findings",
     "diagnose",
     "exploding_finding",
@@ -27,7 +28,7 @@ __all__ = [
     "vanishing_finding",
 ]
 
-KINDS = ("vanishing", "exploding", "dead_relu", "saturation", "learning_rate")
+KINDS = ("vanishing", "exploding", "dead_relu", "saturation", "learning_rate", "clipping")
 
 REMEDIES = {
     "vanishing": "use ReLU activations with He initialization (keras.initializers.HeNormal)",
@@ -57,8 +58,9 @@ class Finding:
     Attributes
     ----------
     kind : str
-        ``"vanishing"``, ``"exploding"``, ``"dead_relu"``, ``"saturation"`` or
-        ``"learning_rate"`` (an update-to-weight ratio far from the healthy 1e-3).
+        ``"vanishing"``, ``"exploding"``, ``"dead_relu"``, ``"saturation"``,
+        ``"learning_rate"`` (an update-to-weight ratio far from the healthy 1e-3) or
+        ``"clipping"`` (how often gradient clipping changed the gradient).
     layer : str
         The layer it was found in (the first offending one, input side first).
     step : int or None
@@ -176,6 +178,31 @@ def exploding_finding(
         step,
         f"gradient norm {what}{others}: updates this large overshoot and the loss diverges. "
         f"Remedy: {REMEDIES['exploding']}.",
+    )
+
+
+def clipping_finding(bit: int, steps: int, kind: str, threshold: float) -> Finding:
+    """How often clipping changed the gradient: in ``bit`` of ``steps`` recorded steps.
+
+    Example
+    -------
+    >>> print(clipping_finding(3, 4, "global_clipnorm", 1.0))  # doctest: +ELLIPSIS
+    [clipping] all layers: global_clipnorm=1 clipped the gradient at 3 of 4 recorded steps (75%)...
+    """
+    share = bit / steps
+    if share > 0.5:
+        advice = (
+            "clipping does most of the work: the raw gradients are large, so look for the cause "
+            "(learning rate, initialization, missing normalization) or raise the threshold"
+        )
+    else:
+        advice = "it only tames occasional spikes, which is what clipping is for"
+    return Finding(
+        "clipping",
+        "all layers",
+        None,
+        f"{kind}={threshold:g} clipped the gradient at {bit} of {steps} recorded steps "
+        f"({share:.0%}); {advice}.",
     )
 
 

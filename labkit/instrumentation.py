@@ -1,14 +1,16 @@
 """Exact per-step gradient statistics at (almost) no cost: reuse the optimizer's own gradients.
 
 ``instrument(model)`` makes the model's training step report, at every step, the L2 norm of each
-layer's gradient on the *real* training batch, plus a non-finite flag — with zero extra forward or
-backward passes. It intercepts the gradients where every Keras backend hands them to the optimizer
-(``optimizer.apply`` on TensorFlow and PyTorch, ``optimizer.stateless_apply`` on JAX), computes the
-norms inside the same compiled step, and adds them to the step's logs as one vector,
-``grad_norms``: the layers' norms in layer order followed by a non-finite flag (1.0 when any
-gradient entry is inf or NaN). One vector rather than a scalar per layer keeps the per-step cost
-to a single device-to-host copy. ``GradientMonitor()`` without a probe decodes it every step and
-puts ``grad_norm/<layer>`` into the epoch's logs.
+layer's gradient on the *real* training batch — with zero extra forward or backward passes. It
+intercepts the gradients where every Keras backend hands them to the optimizer
+(``optimizer.apply`` on TensorFlow and PyTorch, ``optimizer.stateless_apply`` on JAX), computes
+the norms inside the same compiled step, and adds them to the step's logs as one vector,
+``grad_norms`` (one device-to-host copy per step). ``GradientMonitor()`` without a probe decodes
+it and puts ``grad_norm/<layer>`` into the epoch's logs.
+
+What each step reports under each training set-up (mixed precision, data parallel,
+``steps_per_execution``, gradient accumulation, clipping, custom train steps): the table in
+:func:`instrument`.
 
 Example
 -------
@@ -21,78 +23,247 @@ Example
 
 from __future__ import annotations
 
+import math
+import threading
+
 import keras
 import numpy as np
 
-from labkit.backend import intercept_optimizer_gradients, restore_train_step, wrap_train_step
+from labkit.backend import (
+    add_optimizer_buffer,
+    all_reduce_gradients,
+    applied_gradients,
+    clipping,
+    intercept_optimizer_gradients,
+    loss_scale,
+    remove_optimizer_buffer,
+    restore_train_step,
+    wrap_train_step,
+)
 from labkit.gradients import layer_of_variables
 
-__all__ = ["LOG_KEY", "decode", "instrument", "is_instrumented", "uninstrument"]
+__all__ = [
+    "LOG_KEY",
+    "decode",
+    "instrument",
+    "is_instrumented",
+    "setup",
+    "steps_recorded",
+    "uninstrument",
+]
 
 LOG_KEY = "grad_norms"
+# After the layers' norms and applied norms, each step's vector holds these, in this order.
+FLAGS = ("nonfinite", "skipped", "clipped", "loss_scale", "step")
 
 
 class _Stash:
-    """Holds the norms computed inside the optimizer call until the train step returns."""
+    """The interception's state: the optimizer it wraps, the step buffer, the latest vector."""
 
     def __init__(self, model: keras.Model):
         self.model = model
-        self.latest: dict | None = None
+        self.latest = threading.local()  # tf.distribute traces each replica in its own thread
         self.optimizer = None
         self.undo = None
+        self.buffer = None
+
+    # --- eager, before fit builds its train function --------------------------------------
+    def prepare(self) -> None:
+        optimizer = self.model.optimizer
+        if optimizer is None:
+            return
+        if optimizer is not self.optimizer:
+            self.release()
+            self.optimizer = optimizer
+            self.undo = intercept_optimizer_gradients(optimizer, self.record, self.written)
+        rows = self.model.steps_per_execution
+        if self.buffer is not None and self.buffer.shape[0] != rows:
+            remove_optimizer_buffer(optimizer, self.buffer)
+            self.buffer = None
+        if rows > 1 and self.buffer is None:
+            width = 2 * len(layer_of_variables(self.model)) + len(FLAGS)
+            self.buffer = add_optimizer_buffer(self.model, (rows, width), "labkit_grad_norms")
+
+    def release(self) -> None:
+        if self.undo is not None:
+            self.undo()
+        if self.buffer is not None:
+            remove_optimizer_buffer(self.optimizer, self.buffer)
+        self.optimizer = self.undo = self.buffer = None
+
+    def written(self) -> list:
+        return [] if self.buffer is None else [self.buffer]
+
+    # --- inside the compiled step -----------------------------------------------------------
+    def before(self) -> None:
+        self.latest.value = None
 
     def record(self, grads) -> None:
-        grads = list(grads)
-        squares = [keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32"))) for g in grads]
-        norms = [
-            keras.ops.sqrt(sum(squares[i] for i in idx))
-            for idx in layer_of_variables(self.model).values()
+        if getattr(self.latest, "value", None) is not None:
+            raise RuntimeError(
+                "labkit.instrument: this train step hands gradients to model.optimizer more "
+                "than once, so there is no single gradient to report; monitor it with a probe "
+                "instead, e.g. GradientMonitor(probe=(x_train[:256], y_train[:256]))"
+            )
+        variables = self.model.trainable_variables
+        if len(grads) != len(variables):
+            raise RuntimeError(
+                f"labkit.instrument: the train step applied {len(grads)} gradients but the model "
+                f"has {len(variables)} trainable variables; pass one gradient per variable of "
+                "model.trainable_variables to model.optimizer, or monitor with a probe"
+            )
+        local = [
+            keras.ops.zeros(v.shape) if g is None else keras.ops.cast(g, "float32")
+            for g, v in zip(grads, variables)
         ]
+        inner, scale = loss_scale(self.optimizer)
+        if scale is not None:
+            local = [g / scale for g in local]
+        grads = all_reduce_gradients(local)
         finite = keras.ops.all(
             keras.ops.stack([keras.ops.all(keras.ops.isfinite(g)) for g in grads])
         )
-        flag = 1.0 - keras.ops.cast(finite, "float32")
-        self.latest = {LOG_KEY: keras.ops.stack([*norms, flag])}
+        nonfinite = 1.0 - keras.ops.cast(finite, "float32")
+        norms = self._norms(grads)
+        applied, clipped = norms, keras.ops.zeros(())
+        clip = clipping(inner)
+        if clip is not None or inner.gradient_accumulation_steps:
+            applied, clipped = self._applied(inner, local, clip)
+        skipped = keras.ops.zeros(())
+        if scale is not None and not _fixed(scale):  # a LossScaleOptimizer skips such steps
+            skipped = nonfinite
+            applied = keras.ops.where(skipped > 0, math.nan, applied)
+        used = 1.0 if scale is None else scale
+        flags = [nonfinite, skipped, clipped, keras.ops.cast(used, "float32")]
+        self._store(keras.ops.concatenate([norms, applied, keras.ops.stack(flags)]))
+
+    def _norms(self, grads) -> keras.KerasTensor:
+        squares = [keras.ops.sum(keras.ops.square(g)) for g in grads]
+        return keras.ops.stack(
+            [
+                keras.ops.sqrt(sum(squares[i] for i in idx))
+                for idx in layer_of_variables(self.model).values()
+            ]
+        )
+
+    def _applied(self, optimizer, local, clip):
+        """Norms of what ``optimizer`` applies (``nan`` between accumulated updates), clip bit."""
+        before_clip, after_clip, is_update = applied_gradients(optimizer, local)
+        bit = keras.ops.zeros(())
+        if clip is not None:
+            bit = keras.ops.cast(_clip_bites(before_clip, *clip), "float32")
+        *after_clip, bit = all_reduce_gradients([*after_clip, bit])
+        applied = self._norms(after_clip)
+        if is_update is not None:
+            applied = keras.ops.where(is_update, applied, math.nan)
+        return applied, keras.ops.cast(bit > 0, "float32")
+
+    def _store(self, vector) -> None:
+        if self.buffer is None:
+            self.latest.value = keras.ops.concatenate([vector, keras.ops.zeros((1,))])
+            return
+        old = self.buffer.value
+        step = keras.ops.max(old[:, -1]) + 1.0
+        row = keras.ops.concatenate([vector, keras.ops.reshape(step, (1,))])
+        rows = old.shape[0]
+        due = keras.ops.arange(rows) == keras.ops.cast(step - 1.0, "int32") % rows
+        new = keras.ops.where(keras.ops.expand_dims(due, 1), row[None, :], old)
+        self.buffer.assign(new)
+        self.latest.value = new
 
     def add_logs(self, logs: dict) -> dict:
-        return {**logs, **(self.latest or {})}
+        latest = getattr(self.latest, "value", None)
+        if latest is None:
+            raise RuntimeError(
+                "labkit.instrument: this train step never handed gradients to model.optimizer "
+                "(a custom train_step must call self.optimizer.apply(grads, "
+                "self.trainable_variables), or self.optimizer.stateless_apply(...) on JAX), so "
+                "there is nothing exact to report. Call labkit.uninstrument(model) and monitor "
+                "with a probe instead: GradientMonitor(probe=(x_train[:256], y_train[:256]))"
+            )
+        return {**logs, LOG_KEY: latest}
 
-    def wrap_optimizer(self, optimizer) -> None:
-        if self.optimizer is optimizer:
-            return
-        self.unwrap_optimizer()
-        self.optimizer, self.undo = optimizer, intercept_optimizer_gradients(optimizer, self.record)
 
-    def unwrap_optimizer(self) -> None:
-        if self.undo is not None:
-            self.undo()
-        self.optimizer = self.undo = None
+def _fixed(scale) -> bool:
+    """Whether ``scale`` is a fixed ``loss_scale_factor`` (a number), not a dynamic loss scale."""
+    return isinstance(scale, (int, float))
+
+
+def _clip_bites(grads, kind: str, threshold: float):
+    """Whether clipping of ``kind`` at ``threshold`` changes ``grads``."""
+    if kind == "clipvalue":
+        return keras.ops.any(
+            keras.ops.stack([keras.ops.max(keras.ops.abs(g)) > threshold for g in grads])
+        )
+    squares = keras.ops.stack([keras.ops.sum(keras.ops.square(g)) for g in grads])
+    if kind == "clipnorm":
+        return keras.ops.any(squares > threshold**2)
+    return keras.ops.sum(squares) > threshold**2
 
 
 def instrument(model: keras.Model) -> keras.Model:
     """Make ``model.fit`` log per-layer gradient norms of every real training batch.
 
     Keeps the model's optimizer, loss and metrics (compile before or after, either works); the
-    weights it reaches are the same as without instrumentation. Returns the model.
+    weights it reaches are the same as without instrumentation. Returns the model. Each step
+    logs ``grad_norms``, read with :func:`decode` (or ``GradientMonitor()``); what its entries
+    mean under each set-up:
+
+    ==========================  ===============================  ==============================
+    set-up                      ``norms``                        ``applied_norms``, flags
+    ==========================  ===============================  ==============================
+    plain ``fit``               the step's batch gradient        the same
+    ``tf.distribute``           the all-reduced gradient of the  the same
+    ``MirroredStrategy``, JAX   global batch, as one device
+    ``DataParallel``            computes it
+    mixed precision             the *unscaled* gradient          ``loss_scale`` used;
+    (``LossScaleOptimizer``)    (scaled one / loss scale)        ``nonfinite``: the scaled
+                                                                 gradient overflowed,
+                                                                 ``skipped``: no update (then
+                                                                 ``nan``)
+    ``steps_per_execution=n``   every step: the logs hold the    the same, per step
+                                last n steps, one row each,
+                                numbered (``step``)
+    gradient accumulation       the micro-batch's gradient       the mean of the last n micro-
+                                                                 batch gradients on update
+                                                                 steps, ``nan`` in between
+    ``clipnorm``,               before clipping: what the        after clipping: what was
+    ``global_clipnorm``,        network produced                 applied; ``clipped``: whether
+    ``clipvalue``                                                clipping changed it
+    custom ``train_step``       what it hands to                 as above
+                                ``model.optimizer`` (once)
+    ==========================  ===============================  ==============================
+
+    A train step that never hands gradients to ``model.optimizer``, or hands them twice, raises
+    a ``RuntimeError`` that says to monitor with a probe instead. PyTorch: Keras's trainer has
+    no data-parallel ``fit`` and needs ``steps_per_execution=1``; everything else above holds.
+    Not supported by Keras itself: ``steps_per_execution > 1`` under ``MirroredStrategy``
+    (Keras 3.8.0-3.15.1 fail on it without labkit too). With ``steps_per_execution > 1`` the
+    rows live in an extra optimizer variable: :func:`uninstrument` removes it, so call it
+    before saving the model.
 
     Parameters
     ----------
     model : keras.Model
-        Any Keras model trained with the built-in ``fit``.
+        Any Keras model trained with the built-in ``fit``, or with a custom ``train_step`` that
+        hands its gradients to ``self.optimizer`` once per step (``apply``, or
+        ``stateless_apply`` on JAX).
 
     Example
     -------
     >>> labkit.instrument(model)  # doctest: +SKIP
     >>> history = model.fit(x, y, epochs=1, verbose=0)  # doctest: +SKIP
-    >>> history.history["grad_norms"][-1]  # per-layer norms, non-finite flag  # doctest: +SKIP
-    array([0.41, 0.38, 0.52, 0.0], dtype=float32)
+    >>> decode(["hidden_1", "output"], {"grad_norms": history.history["grad_norms"][-1]})
+    ...  # doctest: +SKIP
+    [{'norms': {'hidden_1': 0.41, 'output': 0.52}, 'applied_norms': {...}, 'nonfinite': False,
+      'skipped': False, 'clipped': False, 'loss_scale': 1.0, 'step': 0.0}]
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"instrument() needs a keras.Model, got {type(model).__name__}")
     if is_instrumented(model):
         return model
     stash = _Stash(model)
-    step = wrap_train_step(model, lambda: stash.wrap_optimizer(model.optimizer), stash.add_logs)
+    step = wrap_train_step(model, stash.before, stash.add_logs, stash.prepare)
     step.labkit_stash = stash
     return model
 
@@ -102,24 +273,86 @@ def uninstrument(model: keras.Model) -> keras.Model:
     stash = _stash(model)
     if stash is None:
         return model
-    stash.unwrap_optimizer()
+    stash.release()
     restore_train_step(model)
     return model
 
 
-def decode(layers: list[str], logs: dict) -> tuple[dict[str, float], bool]:
-    """Per-layer norms and the non-finite flag from one step's logs of an instrumented model.
+def decode(layers: list[str], logs: dict) -> list[dict]:
+    """The steps in one ``logs`` of an instrumented model, oldest first.
 
     ``layers`` are the names of the layers with trainable weights, in layer order
-    (``list(labkit.gradients.layer_of_variables(model))``).
+    (``list(labkit.gradients.layer_of_variables(model))``). Each step is a dict with ``norms``
+    and ``applied_norms`` (``{layer: norm}``), the flags ``nonfinite``, ``skipped`` and
+    ``clipped``, the ``loss_scale`` used and, with ``steps_per_execution > 1``, the ``step``
+    number counted since :func:`instrument` (0 otherwise).
 
     Example
     -------
-    >>> decode(["hidden_1", "output"], {"grad_norms": [0.5, 0.25, 0.0]})
-    ({'hidden_1': 0.5, 'output': 0.25}, False)
+    >>> decode(["hidden_1", "output"], {"grad_norms": [0.5, 0.25, 0.5, 0.25, 0, 0, 0, 1, 0]})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'norms': {'hidden_1': 0.5, 'output': 0.25}, 'applied_norms': {'hidden_1': 0.5,
+      'output': 0.25}, 'nonfinite': False, 'skipped': False, 'clipped': False,
+      'loss_scale': 1.0, 'step': 0.0}]
     """
-    vector = np.asarray(logs[LOG_KEY], dtype=float).ravel()
-    return dict(zip(layers, vector[: len(layers)].tolist())), bool(vector[len(layers)])
+    n = len(layers)
+    rows = np.atleast_2d(np.asarray(logs[LOG_KEY], dtype=float))
+    if rows.shape[0] > 1:
+        rows = rows[np.argsort(rows[:, -1])]
+        rows = rows[rows[:, -1] > 0]  # rows not written yet
+    steps = []
+    for row in rows:
+        flags = dict(zip(FLAGS, row[2 * n :].tolist()))
+        steps.append(
+            {
+                "norms": dict(zip(layers, row[:n].tolist())),
+                "applied_norms": dict(zip(layers, row[n : 2 * n].tolist())),
+                **{k: bool(flags[k]) for k in FLAGS[:3]},
+                "loss_scale": flags["loss_scale"],
+                "step": flags["step"],
+            }
+        )
+    return steps
+
+
+def setup(model: keras.Model) -> dict:
+    """What the instrumented gradients of ``model`` go through, from its optimizer's settings.
+
+    ``loss_scaled`` (mixed precision's dynamic loss scaling), ``clipping`` (``(kind,
+    threshold)`` or ``None``) and ``accumulation`` (``gradient_accumulation_steps`` or
+    ``None``).
+
+    Example
+    -------
+    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> m.compile(optimizer=keras.optimizers.SGD(global_clipnorm=1.0), loss="mse")
+    >>> setup(m)
+    {'loss_scaled': False, 'clipping': ('global_clipnorm', 1.0), 'accumulation': None}
+    """
+    optimizer = model.optimizer
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    return {
+        "loss_scaled": inner is not optimizer,
+        "clipping": clipping(inner),
+        "accumulation": inner.gradient_accumulation_steps,
+    }
+
+
+def steps_recorded(model: keras.Model) -> int:
+    """The step count in an instrumented model's step buffer (0 without one).
+
+    Only ``steps_per_execution > 1`` keeps a buffer; a monitor reads the count when training
+    begins, so that it takes each later step from the logs exactly once.
+
+    Example
+    -------
+    >>> steps_recorded(model)  # doctest: +SKIP
+    0
+    """
+    stash = _stash(model)
+    if stash is None or stash.buffer is None:
+        return 0
+    return int(np.max(keras.ops.convert_to_numpy(stash.buffer.value)[:, -1]))
 
 
 def is_instrumented(model: keras.Model) -> bool:

@@ -513,3 +513,109 @@ def recorded_run(run) -> Figure:
         ax.grid(True, alpha=0.3)
     fig.suptitle(f"Run {run.id}: {run.description}")
     return fig
+
+
+def _layer_label(layer: str, stats: Mapping) -> str:
+    """``hidden_1 (tanh): mean 0.01, std 0.62, saturated 12%`` (``zero`` for non-saturating)."""
+    share = (
+        f"saturated {stats['saturated']:.0%}"
+        if stats.get("activation") in ("sigmoid", "tanh")
+        else f"zero {stats['zero']:.0%}"
+    )
+    kind = f" ({stats['activation']})" if stats.get("activation") else ""
+    mean = round(stats["mean"], 2) + 0.0  # no "-0.00"
+    return f"{layer}{kind}: mean {mean:.2f}, std {stats['std']:.2f}, {share}"
+
+
+def activation_histograms(monitor: ProbeMonitor, step: int, title: str | None = None) -> Figure:
+    """The distribution of every layer's outputs at one record, one curve per layer.
+
+    As in Karpathy's makemore (part 3): a healthy deep network keeps similar, non-collapsed
+    distributions layer after layer; saturated sigmoid/tanh units pile up at the ends of their
+    range, dead ReLU units at 0. Each curve is the fraction of the layer's outputs in each of
+    its histogram's bins; exact zeros (the ReLU family's inactive outputs) are left out of the
+    curve and given in the legend, and a layer with nothing else (all dead) has no curve.
+
+    Parameters
+    ----------
+    monitor : ActivationMonitor
+        A monitor used in ``model.fit`` (or built with ``from_history``).
+    step : int
+        One of ``monitor.steps()``.
+
+    Example
+    -------
+    >>> fig = activation_histograms(acts, step=acts.steps()[-1])  # doctest: +SKIP
+    """
+    _steps(monitor, "hist")
+    record = monitor.snapshot(step)
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.add_subplot()
+    left_out = False
+    for (layer, stats), colour in zip(record.items(), _depth_colours(len(record))):
+        counts, edges = (np.asarray(a, dtype=float) for a in stats["hist"])
+        total = max(counts.sum(), 1)
+        zeros = round(stats["zero"] * total)
+        if zeros and edges[0] <= 0 <= edges[-1]:
+            counts[min(np.searchsorted(edges, 0.0, side="right") - 1, len(counts) - 1)] -= zeros
+            left_out = True
+        centres = (edges[:-1] + edges[1:]) / 2 if counts.any() else []
+        shares = counts / total if counts.any() else []
+        ax.plot(centres, shares, color=colour, label=_layer_label(layer, stats))
+    ax.set_xlabel("activation value (layer output)")
+    ax.set_ylabel(f"fraction of outputs per bin ({len(counts)} bins)")
+    ax.set_title(title or f"Activation distribution per layer at training step {step}")
+    ax.grid(True, alpha=0.3)
+    note = "\n(exact zeros are not in the curves)" if left_out else ""
+    ax.legend(
+        title=f"layer (input → output){note}",
+        fontsize="small",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+    )
+    return fig
+
+
+def activation_heatmap(monitor: ProbeMonitor, layer: str, title: str | None = None) -> Figure:
+    """One layer's output histogram at every record, side by side: fastai's "colorful dimension".
+
+    Each column is one record (its training step below it), each row a range of output values,
+    the colour how many probe outputs fell there (log scale; empty bins are white). A healthy
+    layer shows a steady, smooth band; collapse toward 0, a growing spike at 0 (dying ReLUs) or
+    mass moving to the ends of a sigmoid/tanh range (saturation) show up as the band changing.
+
+    Example
+    -------
+    >>> fig = activation_heatmap(acts, "hidden_1")  # doctest: +SKIP
+    """
+    from matplotlib.colors import LogNorm
+
+    steps = _steps(monitor, "hist")
+    hists = [monitor.snapshot(step, "hist")[layer] for step in steps]
+    means = [monitor.snapshot(step, "mean")[layer] for step in steps]
+    peak = max(float(np.max(counts)) for counts, _ in hists)
+    norm = LogNorm(vmin=1, vmax=max(peak, 2))
+    fig = Figure(figsize=(max(6, 0.3 * len(steps) + 3), 4), layout="constrained")
+    ax = fig.add_subplot()
+    for column, (counts, edges) in enumerate(hists):
+        counts = np.ma.masked_equal(np.asarray(counts, dtype=float), 0)
+        image = ax.pcolormesh(
+            [column - 0.5, column + 0.5], edges, counts[:, None], cmap="viridis", norm=norm
+        )
+    ax.plot(range(len(steps)), means, color="tab:red", marker=".", linewidth=1, label="mean")
+    ax.legend(loc="best", fontsize="small")
+    shown = max(1, len(steps) // 16)
+    ax.set_xticks(range(0, len(steps), shown), [str(s) for s in steps[::shown]], rotation=90)
+    ax.set_xlim(-0.5, len(steps) - 0.5)
+    every = getattr(monitor, "every", None)
+    later = f"every {every} steps" if every else "at every epoch end"
+    ax.set_xlabel(
+        f"training step of each record\n(one column per record: 0, 1, 2, 4, 8, …, then {later})"
+    )
+    ax.set_ylabel(f"{layer} output value")
+    ax.set_title(title or f"{layer}: histogram of its outputs over training")
+    fig.colorbar(image, ax=ax, label="probe outputs per bin (log scale)")
+    return fig
+
+
+__all__ += ["activation_heatmap", "activation_histograms"]

@@ -156,8 +156,8 @@ def test_epoch_values_land_in_history_and_csv_logger(relu_run):
 def test_accessors_read_the_history_records(relu_run):
     model, grads, dead, history, *_ = relu_run
     layers = _layer_names(model)
-    assert set(grads.history[0]) == {"step", "epoch", "norms"}  # the raw format stays public
-    assert set(grads.history[1]) == {"step", "epoch", "norms", "update_ratio"}
+    assert set(grads.history[0]) == {"step", "epoch", "norms", "grad_hist"}  # the raw format
+    assert set(grads.history[1]) == {"step", "epoch", "norms", "grad_hist", "update_ratio"}
     assert grads.layers() == layers
     assert dead.layers() == layers[:-1]  # every hidden layer is a ReLU layer, the output is not
     for monitor in (grads, dead):

@@ -273,7 +273,9 @@ def test_shards_split_the_class_and_merge_combines_them(tmp_path, capsys, monkey
         f"s{i}.ipynb" for i in range(5)
     ]
     assert len(list(csv.DictReader(io.StringIO(gradebook.read_text())))) == 5
-    monkeypatch.setenv("JOB_COMPLETION_INDEX", "2")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "1")
+    assert cli._shard("3") == (1, 3)
+    monkeypatch.setenv("JOB_COMPLETION_INDEX", "2")  # Kubernetes first; K/N given wins over both
     assert cli._shard("3") == (2, 3) and cli._shard("0/3") == (0, 3)
     for wrong in ("3/3", "x/2", "-1/2"):
         with pytest.raises(argparse.ArgumentTypeError, match="0 <= K < N|expected K/N"):

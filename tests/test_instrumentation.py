@@ -45,11 +45,12 @@ def test_instrumented_norms_equal_the_probe_computation(data):
     expected = layer_gradient_norms(model, x[:64], y[:64])  # same weights, same first batch
     steps = _StepLogs()
     model.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[steps])
-    norms, nonfinite = decode(list(expected), steps.logs[0])
-    assert list(norms) == list(expected) and not nonfinite
+    (step,) = decode(list(expected), steps.logs[0])
+    assert list(step["norms"]) == list(expected) and not step["nonfinite"]
     for layer, norm in expected.items():
-        assert norms[layer] == pytest.approx(norm, rel=1e-5)
-    assert len(steps.logs) == 4 and all(s[LOG_KEY].shape == (5,) for s in steps.logs)
+        assert step["norms"][layer] == pytest.approx(norm, rel=1e-5)
+    assert step["applied_norms"] == step["norms"] and not step["skipped"] | step["clipped"]
+    assert len(steps.logs) == 4 and all(s[LOG_KEY].shape == (2 * 4 + 5,) for s in steps.logs)
 
 
 def test_training_is_unchanged_and_compile_settings_kept(data):
@@ -99,7 +100,7 @@ def test_nonfinite_gradients_are_flagged(data):
     steps = _StepLogs()
     model.fit(x * 100, y, batch_size=64, epochs=2, verbose=0, callbacks=[steps])
     layers = list(layer_of_variables(model))
-    assert any(decode(layers, s)[1] for s in steps.logs)
+    assert any(decode(layers, s)[0]["nonfinite"] for s in steps.logs)
 
 
 class _Snapshots(keras.callbacks.Callback):

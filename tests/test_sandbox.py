@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +30,7 @@ import pytest
 
 import labkit
 from labkit._setup import KERNEL_ENV
-from labkit.grading import runner, sandbox
+from labkit.grading import cgroup, runner, sandbox
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ATTACKS = FIXTURES / "attacks"
@@ -51,6 +52,8 @@ sys.exit(cli.main(sys.argv[2:]))
 IPYKERNEL_SETS = {"CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "GIT_PAGER", "PAGER", "TERM"}
 IPYKERNEL_SETS |= {"MPLBACKEND", "PYDEVD_USE_FRAME_EVAL", "PWD"}
 KILLS = ("kill_parent", "kill_group", "kill_everything")
+# Linux exempts root from RLIMIT_NPROC; a pids cgroup per kernel then limits processes instead
+PROCESSES_LIMITED = os.geteuid() != 0 or cgroup.parent() is not None
 needs_bwrap = pytest.mark.skipif(
     sys.platform != "linux" or sandbox.probe() is not None,
     reason=f"no working bubblewrap here: {sandbox.probe()}",
@@ -154,6 +157,7 @@ def attacked(tmp_path_factory):
         "port": str(listener.port),
         "token": token,
         "tag": tag,
+        "tmp": tempfile.gettempdir(),
     }
     for attack in sorted(p.stem for p in ATTACKS.glob("*.py")):
         _attack(attack, submissions, values)
@@ -262,7 +266,9 @@ def test_a_grader_crash_keeps_finished_results_and_resume_grades_the_rest(tmp_pa
         _notebook(folder / f"{name}.ipynb", RIGHT)
     results = tmp_path / "results.jsonl"
     args = (str(folder), "--jobs", "1", "--results", str(results))
-    crashing = _grader(*args)
+    # the killed grader cannot remove its work folder: keep it in this test's folder
+    (tmp_path / "tmp").mkdir()
+    crashing = _grader(*args, env={"TMPDIR": str(tmp_path / "tmp")})
     while not results.exists() or not results.read_text().count("\n"):
         assert crashing.poll() is None, crashing.stderr.read()
         time.sleep(0.05)
@@ -305,11 +311,23 @@ def test_sandbox_modes_without_bubblewrap(tmp_path):
 
 
 @needs_bwrap
-def test_a_thread_or_fork_bomb_meets_the_process_limit(attacked):
+def test_thread_and_fork_bombs_meet_the_process_limit_and_tmp_is_capped(attacked):
     note = _attack_note(attacked["report"]["exhaust_limits"])
     started, limits = note.split("ATTACK started=")[1].split(" limits=")
+    limits, tmp = limits.split(" tmp=")
     assert limits == f"[{runner.MAX_PROCESSES}, {runner.MAX_FILE_BYTES}]", note
-    # Linux exempts root's processes from NPROC (the sandbox's uid maps to the grader's): a
-    # grader run as root relies on the address-space cap (each thread's stack) to stop the bomb
-    limit = runner.MAX_PROCESSES if os.geteuid() != 0 else 2000
-    assert int(started) < limit, note
+    if sandbox._tmp_size(shutil.which("bwrap")):  # where bubblewrap has --size
+        assert int(tmp) == sandbox.TMP_BYTES, note
+    forked = int(_attack_note(attacked["report"]["fork_bomb"]).split("ATTACK forked=")[1])
+    if not PROCESSES_LIMITED:  # root without a writable pids cgroup: only the memory cap holds
+        assert int(started) < 2000, note
+        pytest.xfail(f"as root without a pids cgroup a fork bomb is not limited ({forked} forks)")
+    assert int(started) < runner.MAX_PROCESSES, note
+    assert 0 < forked < runner.MAX_PROCESSES  # stopped by the limit, well before the attack's cap
+
+
+@needs_bwrap
+def test_the_graders_plan_is_read_only_inside(attacked):
+    note = _attack_note(attacked["report"]["write_plan"])
+    assert note.endswith("ATTACK OSError"), note  # found, and refused (read-only)
+    assert attacked["report"]["write_plan"]["score"] == 3

@@ -6,19 +6,21 @@ import math
 
 import numpy as np
 
-from labkit.backend import to_numpy
+from labkit.activations import DEFAULT_BINS, finite_histogram
+from labkit.backend import loss_and_gradients, to_numpy
 from labkit.callbacks.probe_monitor import ProbeMonitor, check_feature_shape, validate_probe_x
 from labkit.diagnose import (
     DEFAULT_EXPLODING_NORM,
     DEFAULT_UPDATE_RATIO_RANGE,
     DEFAULT_VANISHING_RATIO,
     Finding,
+    clipping_finding,
     exploding_finding,
     update_ratio_findings,
     vanishing_finding,
 )
-from labkit.gradients import layer_gradient_norms, layer_of_variables
-from labkit.instrumentation import LOG_KEY, decode, is_instrumented
+from labkit.gradients import layer_of_variables, norms_from_gradients
+from labkit.instrumentation import LOG_KEY, decode, is_instrumented, setup, steps_recorded
 
 ON_EXPLODE = ("warn", "stop", "raise")
 
@@ -47,7 +49,33 @@ class GradientMonitor(ProbeMonitor):
     (list the monitor before them). Read the records with the accessors of
     :class:`~labkit.callbacks.probe_monitor.ProbeMonitor`: ``steps()``, ``layers()``,
     ``values(layer)``, ``at(index)``, ``snapshot(step)``, each with ``key="update_ratio"`` for
-    the update ratios.
+    the update ratios. With a probe, each record also holds ``grad_hist``, per layer the
+    histogram ``(counts, edges)`` of its gradient entries (``at(-1, key="grad_hist")``), which
+    :class:`~labkit.callbacks.TensorBoardHistograms` writes for TensorBoard.
+
+    What an instrumented record means under each training set-up (a probe record is always the
+    float32-loss gradient of the probe batch at the current weights, on one device):
+
+    ===========================  ==========================================================
+    set-up                       instrumented record
+    ===========================  ==========================================================
+    plain ``fit``                ``norms``: the step's batch gradient
+    ``MirroredStrategy``, JAX    ``norms``: the all-reduced gradient of the global batch,
+    ``DataParallel``             as one device computes it
+    mixed precision              ``norms``: the *unscaled* gradient; ``loss_scale``; on an
+    (``mixed_float16``)          overflow ``skipped`` and ``overflow`` (no exploding finding:
+                                 the loss scale halves and training goes on; at a loss scale
+                                 <= 1 it is a real explosion)
+    ``steps_per_execution > 1``  every step, as with 1 (no ``update_ratio``: the weights
+                                 between steps are never seen)
+    gradient accumulation        ``norms``: the micro-batch's; ``applied_norms``: the mean
+                                 gradient applied, on update steps only
+    clipping                     ``norms``: before clipping; ``applied_norms``: after;
+                                 ``clipped``: whether it bit; a ``clipping`` finding at the
+                                 end of ``fit`` says how often
+    ===========================  ==========================================================
+
+    ``applied_norms`` also go into the epoch's ``logs`` as ``applied_grad_norm/<layer>``.
 
     Args:
         probe: ``(x, y)``, a batch of training inputs and targets (a few hundred examples);
@@ -96,7 +124,9 @@ class GradientMonitor(ProbeMonitor):
         self.exploding_norm = exploding_norm
         self.on_explode = on_explode
         self.update_ratio_range = update_ratio_range
-        self._batch_logs: dict | None = None
+        self._row: dict | None = None
+        self._setup: dict = {}
+        self._seen_steps = 0
         self._layers: list[str] = []
         self._weights_before: tuple[int, dict[str, np.ndarray]] | None = None
 
@@ -126,13 +156,43 @@ class GradientMonitor(ProbeMonitor):
         else:  # no gradient exists before the first step: the first record comes at step 1
             self.check_model()
             self._layers = list(layer_of_variables(self.model))
+            self._setup = setup(self.model)
+            self._seen_steps = steps_recorded(self.model)
             self._next_due = max(self._next_due, self._step + 1)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._batch_logs = logs
-        super().on_train_batch_end(batch, logs)
+        if self.uses_probe:
+            super().on_train_batch_end(batch, logs)
+            return
+        if self._disabled:
+            return
+        rows = decode(self._layers, logs) if logs and LOG_KEY in logs else [None]
+        if len(rows) > 1 or (rows[0] is not None and rows[0]["step"] > 0):
+            # steps_per_execution > 1: the logs hold the last steps, numbered; take the new ones
+            rows = [r for r in rows if r["step"] > self._seen_steps]
+            self._seen_steps = max([self._seen_steps] + [int(r["step"]) for r in rows])
+        for row in rows:
+            self._step += 1
+            self._row = row
+            if self._step >= self._next_due:
+                self.record()
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        applied = [r for r in self.history if "applied_norms" in r]
+        if logs is not None and applied:  # the last update's, also when the epoch ends mid-way
+            for layer, value in applied[-1]["applied_norms"].items():
+                logs[f"applied_grad_norm/{layer}"] = value
+
+    def on_train_end(self, logs=None):
+        clip = None if self.uses_probe else self._setup["clipping"]
+        counted = [r["clipped"] for r in self.history if "clipped" in r]
+        if clip is not None and any(counted):
+            self._report(clipping_finding(sum(counted), len(counted), *clip))
 
     def before_recorded_step(self, step: int, last_of_epoch: bool) -> None:
+        if self.model.steps_per_execution > 1:  # the weights between steps are never seen
+            return
         log_spaced = step & (step - 1) == 0
         if log_spaced or last_of_epoch or self.every is None:
             self._weights_before = (step, self._layer_weights())
@@ -140,21 +200,48 @@ class GradientMonitor(ProbeMonitor):
     # --- measuring ----------------------------------------------------------------------------
     def measure(self) -> dict[str, float]:
         if self.uses_probe:
-            return layer_gradient_norms(self.model, self.x, self.y)
-        logs = self._batch_logs or {}
-        if LOG_KEY not in logs:
+            _, grads = loss_and_gradients(self.model, self.x, self.y)
+            self._grad_hist = gradient_histograms(self.model, grads)
+            return norms_from_gradients(self.model, grads)
+        if self._row is None:
             return dict.fromkeys(self._layers, math.nan)
-        norms, nonfinite = decode(self._layers, logs)
-        if nonfinite and all(math.isfinite(v) for v in norms.values()):
+        norms = dict(self._row["norms"])
+        if self._row["nonfinite"] and all(math.isfinite(v) for v in norms.values()):
             norms[next(iter(norms))] = math.inf  # a NaN entry can hide in a finite-looking norm
         return norms
 
     def annotate(self, record: dict) -> dict:
-        if self._weights_before is None or self._weights_before[0] != record["step"]:
-            return {}
-        before = self._weights_before[1]
-        self._weights_before = None
-        return {"update_ratio": update_to_weight_ratios(before, self._layer_weights())}
+        extra = {"grad_hist": self._grad_hist} if self.uses_probe else self._step_entries()
+        snapshot, self._weights_before = self._weights_before, None
+        if snapshot is None or snapshot[0] != record["step"] or not self._updated(extra):
+            return extra
+        ratios = update_to_weight_ratios(snapshot[1], self._layer_weights())
+        return {**extra, "update_ratio": ratios}
+
+    def _updated(self, entries: dict) -> bool:
+        """Whether the optimizer changed the weights at this step (not skipped, not mid-way)."""
+        if entries.get("skipped"):
+            return False
+        return not self._setup.get("accumulation") or "applied_norms" in entries
+
+    def _step_entries(self) -> dict:
+        """What an instrumented record says beyond ``norms``, for the optimizer's set-up."""
+        row, entries = self._row, {}
+        if row is None:
+            return entries
+        applied = row["applied_norms"]
+        changes = self._setup["clipping"] or self._setup["accumulation"]
+        if changes and not all(math.isnan(v) for v in applied.values()):
+            entries["applied_norms"] = dict(applied)
+        if self._setup["clipping"] and not row["skipped"]:
+            entries["clipped"] = row["clipped"]
+        if self._setup["loss_scaled"]:
+            entries["loss_scale"] = row["loss_scale"]
+            if row["skipped"]:
+                entries["skipped"] = True
+                # the scaled gradient overflowed: the loss scale halves, the next step goes on
+                entries["overflow"] = row["loss_scale"] > 1
+        return entries
 
     def _layer_weights(self) -> dict[str, np.ndarray]:
         variables = self.model.trainable_variables
@@ -166,6 +253,8 @@ class GradientMonitor(ProbeMonitor):
     def findings_for(self, record: dict) -> list[Finding]:
         values, step = record["norms"], record["step"]
         found = []
+        if record.get("overflow"):  # mixed precision recovers by itself: not an explosion
+            return found
         exploding = exploding_finding(values, self.exploding_norm, step)
         if exploding is not None:
             found.append(exploding)
@@ -187,6 +276,25 @@ class GradientMonitor(ProbeMonitor):
         from labkit import plots
 
         return plots.gradient_norms(self)
+
+
+def gradient_histograms(
+    model, grads: list[np.ndarray], bins: int = DEFAULT_BINS
+) -> dict[str, tuple[list[int], list[float]]]:
+    """Per layer ``(counts, edges)`` of every entry of its weights' gradients (finite ones), as
+    lists so that records stay JSON-friendly.
+
+    Example
+    -------
+    >>> counts, edges = gradient_histograms(model, grads)["hidden_1"]  # doctest: +SKIP
+    """
+    return {
+        layer: tuple(
+            part.tolist()
+            for part in finite_histogram(np.concatenate([np.ravel(grads[i]) for i in idx]), bins)
+        )
+        for layer, idx in layer_of_variables(model).items()
+    }
 
 
 def update_to_weight_ratios(

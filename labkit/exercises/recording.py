@@ -126,7 +126,7 @@ def record(recipe: Recipe) -> dict:
         "failure": recipe.failure,
         "description": recipe.description,
         "history": kept,
-        "grads": grads.history,
+        "grads": [{k: v for k, v in r.items() if k != "grad_hist"} for r in grads.history],
         "dead": dead.history,
         "clues": {**clues(start, kept, grads, dead), "baseline_loss": baseline_loss(y, regression)},
     }

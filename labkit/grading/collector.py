@@ -8,11 +8,12 @@ and calls :func:`collect_answers` with the notebook's globals. This module impor
 imported (a patched ``to_data``, a replaced ``collect``) changes what is collected. None of these
 private modules stays in ``sys.modules``.
 
-The grader's plan, ``plan.json`` in the answers folder, lists one item per exercise: ``answer``
-(the variable's name), ``kind`` (a key of ``core.COLLECTORS``), ``time_budget`` (seconds),
-``stem`` (where its data goes) and, for functions, ``inputs`` (the stem of the grader-chosen
-inputs). Each answer is written with ``transport.pack``: its data; ``MISSING`` when the notebook
-has no such variable; ``CallFailed`` when collecting it raised.
+The grader's plan, ``plan.json`` in the plan folder (read-only inside the sandbox), lists one
+item per exercise: ``answer`` (the variable's name), ``kind`` (a key of ``core.COLLECTORS``),
+``time_budget`` (seconds), ``stem`` (where its data goes in the answers folder) and, for
+functions, ``inputs`` (the stem of the grader-chosen inputs, beside the plan). Each answer is
+written with ``transport.pack``: its data; ``MISSING`` when the notebook has no such variable;
+``CallFailed`` when collecting it raised.
 
 Example
 -------
@@ -38,8 +39,11 @@ _TRANSPORT_PATH = _HERE / "transport.py"
 _MAX_DETAIL = 500
 
 
-def collect_answers(user: Mapping[str, object], out: str | os.PathLike) -> None:
-    """Collect each answer the plan in ``out`` names from ``user`` (a notebook's globals).
+def collect_answers(
+    user: Mapping[str, object], out: str | os.PathLike, plan: str | os.PathLike | None = None
+) -> None:
+    """Collect each answer the plan in ``plan`` (default: ``out``) names from ``user`` (a
+    notebook's globals) into ``out``.
 
     Example
     -------
@@ -52,15 +56,15 @@ def collect_answers(user: Mapping[str, object], out: str | os.PathLike) -> None:
     0.5
     """
     core, transport = _load_private(_CORE_PATH), _load_private(_TRANSPORT_PATH)
-    plan = json.loads(Path(out, "plan.json").read_text())
-    for item in plan:
+    plan = Path(out if plan is None else plan)
+    for item in json.loads((plan / "plan.json").read_text()):
         stem = item["stem"]
         if item["answer"] not in user:
             transport.pack(transport.MISSING, out, stem, core)
             continue
         inputs = None
         if "inputs" in item:
-            inputs = transport.unpack(out, item["inputs"], core, functions=True)
+            inputs = transport.unpack(plan, item["inputs"], core, functions=True)
         collect = core.COLLECTORS[item["kind"]]
         try:
             data = collect(user[item["answer"]], inputs=inputs, time_budget=item["time_budget"])

@@ -5,7 +5,7 @@ Run as a script (``python kernel.py AS=BYTES,CPU=SECONDS,... -f CONNECTION_FILE`
 limits apply to the kernel and to anything it starts, and no extra process sits in between. A
 submission that allocates without bound gets a ``MemoryError`` (or its kernel dies) instead of
 exhausting the machine; one that forks without bound, spins or writes a huge file is stopped by
-``NPROC``, ``CPU`` and ``FSIZE``.
+``NPROC`` (as root: by the pids cgroup of :mod:`labkit.grading.cgroup`), ``CPU`` and ``FSIZE``.
 
 :func:`write_kernelspec` writes a kernelspec that launches it, wrapped in the bubblewrap command
 of :func:`labkit.grading.sandbox.wrap` when given one; the grader passes the directory it returns

@@ -7,16 +7,18 @@ Steps for one notebook:
 2. start a fresh kernel (:mod:`labkit.grading.kernel`, through :mod:`labkit.executor`) under
    resource limits in an empty working directory — inside the bubblewrap sandbox of
    :mod:`labkit.grading.sandbox` when ``sandboxed`` (no network, nothing of the grader's files,
-   its own PID namespace: a kernel that kills what it can reach kills only itself) — seed
+   its own PID namespace: a kernel that kills what it can reach kills only itself; as root, in a
+   pids cgroup of its own, :mod:`labkit.grading.cgroup`, since root ignores ``NPROC``) — seed
    Python's and NumPy's generators, then run the notebook's code cells one by one with a
    per-cell timeout; a cell that raises does not stop the run; a cell that hangs is
    interrupted; a cell that kills or wedges the kernel is skipped and the notebook is re-run
    without it in a new kernel (at most :data:`MAX_KERNEL_STARTS` kernels);
 3. in that same kernel run :data:`SHIM`, which loads :mod:`labkit.grading.collector` by file path
-   and calls it: with private copies of ``labkit/exercises/core.py`` and
-   :mod:`labkit.grading.transport` (so nothing the notebook did to ``labkit`` matters) it looks
-   up each exercise's variable in the notebook's globals, collects it with its kind's collector
-   (functions on inputs the grader chose) and writes the data to disk;
+   and calls it with the plan folder (read-only in the sandbox) and the answers folder: with
+   private copies of ``labkit/exercises/core.py`` and :mod:`labkit.grading.transport` (so
+   nothing the notebook did to ``labkit`` matters) it looks up each exercise's variable in the
+   notebook's globals, collects it with its kind's collector (functions on inputs the grader
+   chose) and writes the data to the answers folder;
 4. read the data back here and call the lesson's own ``exercise.grade(data)`` in this process.
 
 Nothing the notebook printed, stored or returned from its check cells is used.
@@ -47,10 +49,17 @@ import nbformat
 
 from labkit import executor
 from labkit.exercises import core
-from labkit.grading import collector, sandbox, transport
+from labkit.grading import cgroup, collector, sandbox, transport
 from labkit.grading.kernel import write_kernelspec
 
-__all__ = ["DEFAULT_MEMORY_GB", "DEFAULT_TIMEOUT", "SubmissionResult", "grade_paths", "lesson_of"]
+__all__ = [
+    "DEFAULT_MEMORY_GB",
+    "DEFAULT_TIMEOUT",
+    "SubmissionResult",
+    "find_notebooks",
+    "grade_paths",
+    "lesson_of",
+]
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_GB = 8.0
@@ -69,16 +78,16 @@ del _labkit_random, _labkit_np
 
 # The one cell of grader code a submission's kernel runs: load the collector by path, call it.
 SHIM = """\
-def _labkit_collect(path, out):
+def _labkit_collect(path, plan, out):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_labkit_grader_collector", path)
     collector = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(collector)
-    collector.collect_answers(globals(), out)
+    collector.collect_answers(globals(), out, plan)
 
 
-_labkit_collect({path!r}, {out!r})
+_labkit_collect({path!r}, {plan!r}, {out!r})
 del _labkit_collect
 """
 
@@ -170,6 +179,30 @@ def lesson_of(nb, path: Path) -> str:
     )
 
 
+def find_notebooks(paths: list[str | os.PathLike]) -> list[Path]:
+    """Notebook files from files and folders (folders: every ``*.ipynb`` below, sorted).
+
+    Example
+    -------
+    >>> find_notebooks(["no/such/folder"])
+    Traceback (most recent call last):
+    ValueError: no/such/folder does not exist
+    """
+    found = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            if not inside:
+                raise ValueError(f"{path} holds no .ipynb files")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ValueError(f"{path} does not exist")
+    return list(dict.fromkeys(found))
+
+
 def grade_paths(
     paths: list[Path],
     timeout: float = DEFAULT_TIMEOUT,
@@ -177,19 +210,21 @@ def grade_paths(
     memory_gb: float = DEFAULT_MEMORY_GB,
     on_done: Callable[[SubmissionResult], None] | None = None,
     sandboxed: bool = False,
+    lesson: str | None = None,
 ) -> list[SubmissionResult]:
     """Grade notebooks concurrently (``jobs`` kernels at a time); results in the order given.
 
     ``on_done`` is called with each result as soon as it is ready (e.g. to save it at once);
     ``sandboxed`` runs each kernel in the bubblewrap sandbox (see
-    :func:`labkit.grading.sandbox.probe` for whether it works here).
+    :func:`labkit.grading.sandbox.probe` for whether it works here); ``lesson`` grades every
+    notebook as that lesson, whatever its metadata or file name say (a note records a mismatch).
     """
     jobs = jobs or os.cpu_count() or 1
     memory = int(memory_gb * 2**30)
 
     def one(path: Path) -> SubmissionResult:
         start = time.monotonic()
-        result = grade_one(path, timeout, memory, sandboxed)
+        result = grade_one(path, timeout, memory, sandboxed, lesson)
         result.seconds = round(time.monotonic() - start, 2)
         if on_done is not None:
             on_done(result)
@@ -199,18 +234,23 @@ def grade_paths(
         return list(pool.map(one, paths))
 
 
-def grade_one(path: Path, timeout: float, memory: int, sandboxed: bool) -> SubmissionResult:
+def grade_one(
+    path: Path, timeout: float, memory: int, sandboxed: bool, as_lesson: str | None = None
+) -> SubmissionResult:
     """Grade one notebook in a kernel capped at ``memory`` bytes; never raises.
 
-    Problems become an ``"error"`` result.
+    Problems become an ``"error"`` result. ``as_lesson``: ``lesson`` of :func:`grade_paths`.
     """
-    lesson_name, max_score = None, None
+    lesson_name, max_score, notes = as_lesson, None, []
     try:
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception as exc:
             raise _Ungradable(f"not a readable notebook: {type(exc).__name__}: {exc}") from None
-        lesson_name = lesson_of(nb, path)
+        if lesson_name is None:
+            lesson_name = lesson_of(nb, path)
+        else:
+            notes = _other_lesson(nb, path, lesson_name)
         from labkit.exercises import lesson_for
 
         try:
@@ -219,7 +259,9 @@ def grade_one(path: Path, timeout: float, memory: int, sandboxed: bool) -> Submi
             raise _Ungradable(str(exc)) from None
         max_score = float(lesson.max_points)
         with tempfile.TemporaryDirectory(prefix="labkit-grade-") as work:
-            return _run_and_grade(path, nb, lesson, Path(work), timeout, memory, sandboxed)
+            result = _run_and_grade(path, nb, lesson, Path(work), timeout, memory, sandboxed)
+        result.notes[:0] = notes
+        return result
     except _Ungradable as exc:
         return SubmissionResult(
             str(path), lesson_name, "error", str(exc), max_score=max_score, sandboxed=sandboxed
@@ -231,31 +273,46 @@ def grade_one(path: Path, timeout: float, memory: int, sandboxed: bool) -> Submi
         )
 
 
+def _other_lesson(nb, path: Path, lesson: str) -> list[str]:
+    """A note when the notebook says it belongs to another lesson than the one it is graded as."""
+    try:
+        own = lesson_of(nb, path)
+    except _Ungradable:
+        return []
+    return [] if own == lesson else [f"this notebook is lesson {own}; graded as lesson {lesson}"]
+
+
 def _run_and_grade(
     path, nb, lesson, work: Path, timeout, memory: int, sandboxed: bool
 ) -> SubmissionResult:
-    out, cwd, ipc = work / "answers", work / "cwd", work / "ipc"
-    for folder in (out, cwd, ipc):
+    plan_dir, out, cwd, ipc = work / "plan", work / "answers", work / "cwd", work / "ipc"
+    for folder in (plan_dir, out, cwd, ipc):
         folder.mkdir()
-    plan = _write_plan(lesson, out)
+    plan = _write_plan(lesson, plan_dir)
     cells = [
         (number, cell.get("source", ""))
         for number, cell in enumerate(nb.get("cells", []), start=1)
         if cell.get("cell_type") == "code" and isinstance(cell.get("source", ""), str)
     ]
-    shim = SHIM.format(path=str(_COLLECTOR_PATH), out=str(out))
+    shim = SHIM.format(path=str(_COLLECTOR_PATH), plan=str(plan_dir), out=str(out))
     budget = timeout + sum(e.time_budget for e in lesson) + 30
     cpu = int((timeout * (len(cells) + 1) + budget) * (os.cpu_count() or 1))
     limits = {"AS": memory, "CPU": cpu, "FSIZE": MAX_FILE_BYTES}
-    wrap = None
+    wrap, group = None, None
     if sandboxed:  # NPROC counts the user's processes: per sandbox only in its user namespace
         limits["NPROC"] = MAX_PROCESSES
-        wrap = functools.partial(
-            sandbox.wrap, scratch=cwd, writable=[out, ipc], readonly=_lesson_files(lesson)
-        )
+        readonly = [*_lesson_files(lesson), plan_dir]  # the plan and inputs: read-only inside
+        wrap = functools.partial(sandbox.wrap, scratch=cwd, writable=[out, ipc], readonly=readonly)
+        if cgroup.parent() is not None:  # root is exempt from NPROC: a pids cgroup limits it
+            group = cgroup.parent() / work.name
+            wrap = _in_cgroup(wrap, group)
     kernel = write_kernelspec(work / "spec", limits, wrap)
     execution = _Execution(cells, shim, timeout, budget, cwd, kernel, ipc if sandboxed else None)
-    notes = executor.run_sync(execution.run())
+    try:
+        notes = executor.run_sync(execution.run())
+    finally:
+        if group is not None:
+            cgroup.remove(group)
     results = []
     collected = 0
     for exercise, item in zip(lesson, plan):
@@ -279,6 +336,11 @@ def _run_and_grade(
         result.status = "error"
         result.error = "the kernel failed before any answer was collected: " + "; ".join(notes)
     return result
+
+
+def _in_cgroup(wrap: Callable[[list[str]], list[str]], group: Path):
+    """``wrap``, its command started in the pids cgroup ``group`` (see :mod:`.cgroup`)."""
+    return lambda argv: cgroup.command(group, MAX_PROCESSES, wrap(argv))
 
 
 def _lesson_files(lesson) -> list[Path]:

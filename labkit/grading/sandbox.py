@@ -7,12 +7,13 @@ sees only this:
   (dynamic linker, fonts, time zone, ``alternatives``; a ``passwd``/``group`` naming only
   ``nobody``), the Python installation and environment (``sys.base_prefix``, ``sys.prefix``),
   labkit's own source directory (the collector loads ``core.py`` and ``transport.py`` from it)
-  and any extra files the caller names (a lesson module outside labkit);
+  and any extra files the caller names (a lesson module outside labkit, the grader's plan);
 * read-write: the private scratch directory (its working directory and ``HOME``), the answers
   directory the collector writes to and the directory of its ZMQ IPC sockets (the kernel talks
   to the grader over Unix sockets, jupyter_client's ``transport="ipc"``: there is no network
   inside, not even loopback);
-* a private ``/tmp``, ``/dev`` and ``/proc`` (only its own processes).
+* a private ``/tmp`` (in memory, at most :data:`TMP_BYTES` where bubblewrap has ``--size``),
+  ``/dev`` and ``/proc`` (only its own processes).
 
 It runs as uid/gid 65534 (``nobody``) in its own user namespace, with a minimal environment
 (:data:`PASSED_ENV`, ``HOME`` and :data:`labkit._setup.KERNEL_ENV`; bubblewrap itself starts
@@ -46,6 +47,7 @@ MODES = ("auto", "required", "off")
 UID = GID = 65534
 # The grader's variables a kernel gets (when set); nothing else of its environment passes.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "KERAS_BACKEND")
+TMP_BYTES = 2**30  # the private /tmp is memory: capped where bubblewrap can (``--size``)
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: `sudo dnf "
     "install bubblewrap`; `make test` installs it), or grade with `--sandbox off` on machines "
@@ -132,7 +134,7 @@ def wrap(
     args += ["--ro-bind", str(etc / "group"), "/etc/group"]
     # The private /tmp first: binds after it stay visible even when they live under /tmp (a
     # checkout or virtual environment in /tmp would otherwise vanish inside the sandbox).
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", *_tmp_size(bwrap), "--tmpfs", "/tmp"]
     for path in [*_readonly_roots(), *readonly]:
         args += ["--ro-bind", str(path), str(path)]
     for path in [scratch, *writable]:
@@ -142,6 +144,13 @@ def wrap(
     for key, value in {**passed, "HOME": str(scratch), **KERNEL_ENV}.items():
         args += ["--setenv", key, value]
     return [*args, "--", *argv]
+
+
+@functools.cache
+def _tmp_size(bwrap: str) -> list[str]:
+    """``--size`` for the private ``/tmp`` (in memory) where this bubblewrap has it."""
+    done = subprocess.run([bwrap, "--help"], capture_output=True, text=True)
+    return ["--size", str(TMP_BYTES)] if "--size" in done.stdout + done.stderr else []
 
 
 @functools.cache
