@@ -109,9 +109,10 @@ def _step_axis(ax, steps: Sequence[int]) -> None:
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xlim(-0.3, max(steps) * 1.3)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_xlabel("training step (linear from 0 to 1, logarithmic beyond)")
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("training step")
+        ax.set_xlabel("training step")
 
 
 def _draw_norms(ax, monitor: ProbeMonitor) -> None:
@@ -264,7 +265,7 @@ def dead_relu_heatmap(monitor: ProbeMonitor, title: str | None = None) -> Figure
                 fontsize=7,
                 color="white" if value > 0.5 else "black",
             )
-    ax.set_xlabel("training step")
+    ax.set_xlabel("training step of each record (one column per record, not to scale)")
     ax.set_ylabel("ReLU layer")
     ax.set_title(title or "Fraction of dead ReLU units")
     fig.colorbar(image, ax=ax, label="dead fraction")
