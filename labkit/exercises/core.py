@@ -446,6 +446,8 @@ COLLECTORS: dict[str, Callable[..., object]] = {
     "function": collect_function,
     "model": collect_model,
     "diagnosis": collect_value,
+    "playground": collect_value,
+    "quiz": collect_value,
 }
 """Exercise kind → the function turning an answer of that kind into data, called as
 ``collect(answer, inputs=..., time_budget=...)`` in a notebook and by the grader's collector."""

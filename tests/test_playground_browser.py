@@ -1,0 +1,89 @@
+"""The live playground in real JupyterLab (Chromium + Selenium, as in ``test_browser.py``).
+
+A one-cell notebook shows ``Playground(...).show(live=True)`` (the test's kernel inherits
+pytest's environment, which would otherwise select the static summary). The test presses Step,
+then Play, and checks that the step counter moves and the panel image changes, presses Pause,
+and saves ``build/browser-playground.png``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+from test_browser import REPO, _poll, _wait_until, browser, lab  # noqa: F401 - fixtures
+
+STATUS_JS = """
+const status = [...document.querySelectorAll('.widget-html-content')]
+  .map(e => e.textContent).find(t => t.startsWith('step ')) || '';
+const img = document.querySelector('.jp-OutputArea-output img.widget-image, .widget-image');
+return {status: status, image: img ? img.src.length + ':' + img.src.slice(-40) : ''};
+"""
+
+
+def _button(driver, label: str):
+    from selenium.webdriver.common.by import By
+
+    for element in driver.find_elements(By.CSS_SELECTOR, "button.jupyter-button"):
+        if element.text.strip() == label:
+            return element
+    return None
+
+
+def _step(driver) -> int | None:
+    found = re.match(r"step (\d+)", driver.execute_script(STATUS_JS)["status"])
+    return int(found.group(1)) if found else None
+
+
+def test_playground_steps_and_plays_in_jupyterlab(lab, browser):  # noqa: F811 - fixtures
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import element_to_be_clickable as clickable
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from labkit.playground import Playground\nPlayground(depth=2, width=8).show(live=True)"
+        )
+    ]
+    nbformat.write(nb, lab["root"] / "playground.ipynb")
+    browser.get(f"{lab['url']}/lab/tree/playground.ipynb?reset&token={lab['token']}")
+    _wait_until(
+        lambda: browser.execute_script(
+            "return document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 1 && "
+            "(document.querySelector('.jp-Notebook-ExecutionIndicator') || {dataset: {}})"
+            ".dataset.status === 'idle'"
+        ),
+        60,
+        "the notebook and an idle kernel",
+    )
+    wait = WebDriverWait(browser, 10)
+    for _ in range(3):  # the page may report idle a moment before the menu acts (test_browser)
+        wait.until(clickable((By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.='Run']")))
+        browser.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.='Run']").click()
+        wait.until(clickable((By.CSS_SELECTOR, "li[data-command='runmenu:run-all']"))).click()
+        if _poll(lambda: _step(browser) is not None, 90):
+            break
+    _wait_until(lambda: _step(browser) == 0, 120, "the playground's widgets at step 0")
+
+    first = browser.execute_script(STATUS_JS)["image"]
+    _button(browser, "Step").click()
+    _wait_until(lambda: _step(browser) == 1, 60, "Step to train one step")
+    _wait_until(lambda: browser.execute_script(STATUS_JS)["image"] != first, 30, "a new frame")
+
+    _button(browser, "Play").click()
+    _wait_until(lambda: (_step(browser) or 0) > 5, 90, "Play to keep training")
+    moving = _step(browser)
+    _wait_until(lambda: (_step(browser) or 0) > moving, 60, "the counter to keep moving")
+    _button(browser, "Pause").click()
+    paused = _poll(lambda: _button(browser, "Play"), 30)
+    assert paused is not None, "Pause did not turn back into Play"
+
+    shot = REPO / "build" / "browser-playground.png"
+    shot.parent.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(shot)), f"could not write {shot}"
