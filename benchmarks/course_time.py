@@ -18,7 +18,8 @@ import sys
 
 from labkit.runner import resolve, run_notebook
 
-TARGET_SECONDS = 150.0
+TARGET_SECONDS = 120.0
+LESSON_TARGET_SECONDS = 30.0
 
 
 def main() -> float:
@@ -35,7 +36,9 @@ def main() -> float:
         points, max_points = result.points
         status = f"{points:g}/{max_points:g}" if result.ok else f"FAILED: {result.error}"
         failed = failed or not result.ok
-        print(f"{result.name:<26} {result.seconds:>8.1f}  {status}", flush=True)
+        over = result.seconds > LESSON_TARGET_SECONDS
+        over = f"  (over the {LESSON_TARGET_SECONDS:g} s lesson target)" if over else ""
+        print(f"{result.name:<26} {result.seconds:>8.1f}  {status}{over}", flush=True)
     print("-" * len(header))
     verdict = "meets" if total <= TARGET_SECONDS else "MISSES"
     print(f"{'total':<26} {total:>8.1f}  ({verdict} the {TARGET_SECONDS:g} s target)")
