@@ -266,9 +266,11 @@ def test_a_grader_crash_keeps_finished_results_and_resume_grades_the_rest(tmp_pa
         _notebook(folder / f"{name}.ipynb", RIGHT)
     results = tmp_path / "results.jsonl"
     args = (str(folder), "--jobs", "1", "--results", str(results))
-    # the killed grader cannot remove its work folder: keep it in this test's folder
-    (tmp_path / "tmp").mkdir()
-    crashing = _grader(*args, env={"TMPDIR": str(tmp_path / "tmp")})
+    # the killed grader cannot remove its work folder: keep it in this test's folder, under a
+    # name long enough that the kernel's IPC sockets (at most 107 bytes a path) cannot live there
+    long_tmp = tmp_path / ("tmp-" + "x" * 80)
+    long_tmp.mkdir()
+    crashing = _grader(*args, env={"TMPDIR": str(long_tmp)})
     while not results.exists() or not results.read_text().count("\n"):
         assert crashing.poll() is None, crashing.stderr.read()
         time.sleep(0.05)

@@ -36,6 +36,7 @@ import functools
 import importlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -66,6 +67,8 @@ DEFAULT_MEMORY_GB = 8.0
 MAX_KERNEL_STARTS = 3
 MAX_PROCESSES = 512  # processes and threads per sandbox (TensorFlow starts dozens of threads)
 MAX_FILE_BYTES = 2**30
+# A Unix socket's path holds at most 107 bytes; the kernel's ZMQ sockets live in the IPC folder.
+_MAX_SOCKET_PATH = 107
 PROBE_TIMEOUT = 10
 SEED = 0
 _COLLECTOR_PATH = Path(collector.__file__).resolve()
@@ -286,8 +289,12 @@ def _run_and_grade(
     path, nb, lesson, work: Path, timeout, memory: int, sandboxed: bool
 ) -> SubmissionResult:
     plan_dir, out, cwd, ipc = work / "plan", work / "answers", work / "cwd", work / "ipc"
-    for folder in (plan_dir, out, cwd, ipc):
+    for folder in (plan_dir, out, cwd):
         folder.mkdir()
+    if len(str(ipc / "kernel-ipc-99")) > _MAX_SOCKET_PATH:  # a long TMPDIR: sockets go to /tmp
+        ipc = Path(tempfile.mkdtemp(prefix="labkit-ipc-", dir="/tmp"))
+    else:
+        ipc.mkdir()
     plan = _write_plan(lesson, plan_dir)
     cells = [
         (number, cell.get("source", ""))
@@ -313,6 +320,8 @@ def _run_and_grade(
     finally:
         if group is not None:
             cgroup.remove(group)
+        if ipc.parent != work:
+            shutil.rmtree(ipc, ignore_errors=True)
     results = []
     collected = 0
     for exercise, item in zip(lesson, plan):
