@@ -144,7 +144,13 @@ def lab(tmp_path) -> Iterator[dict]:
                 return False
 
         _wait_until(up, 60, "JupyterLab to answer")
-        yield {"url": base, "token": token, "root": work, "process": server}
+        yield {
+            "url": base,
+            "token": token,
+            "root": work,
+            "process": server,
+            "log": tmp_path / "jupyterlab.log",
+        }
     finally:
         _stop(server)
         log.close()
@@ -189,12 +195,75 @@ return {
 """
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_lesson_runs_in_jupyterlab(lesson, lab, browser):
+DIALOGS_JS = """
+return [...document.querySelectorAll('.jp-Dialog')]
+  .map(d => d.innerText.replace(/\\s+/g, ' ').trim());
+"""
+RUN_MENU = "//li[contains(@class,'lm-MenuBar-item')][.='Run']"
+RUN_ALL = "li.lm-Menu-item[data-command='runmenu:run-all']"
+
+
+def _kernel_idle(lab: dict, notebook: str) -> bool:
+    """Whether the server has a session for ``notebook`` whose kernel says it is idle."""
+    url = f"{lab['url']}/api/sessions?token={lab['token']}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        sessions = json.load(response)
+    return any(
+        s["path"].endswith(notebook) and s["kernel"]["execution_state"] == "idle" for s in sessions
+    )
+
+
+def _close_dialogs(driver, seen: list[str]) -> None:
+    """Add the text of every open JupyterLab dialog to ``seen`` and press its default button.
+
+    A dialog (a kernel that restarted, a file changed on disk) covers the menu bar: a click meant
+    for the menu would fail with ElementClickInterceptedException and not say why.
+    """
+    texts = driver.execute_script(DIALOGS_JS)
+    for text in texts:
+        print(f"JupyterLab showed a dialog: {text}")
+    seen.extend(texts)
+    if texts:
+        driver.execute_script(
+            "document.querySelectorAll('.jp-Dialog .jp-mod-accept').forEach(b => b.click())"
+        )
+        time.sleep(0.5)
+
+
+def _started(driver) -> bool:
+    """Whether the kernel is busy or any code cell's prompt has left "[ ]:"."""
+    state = driver.execute_script(CELL_STATE_JS)
+    return state["status"] == "busy" or any(p.strip() != "[ ]:" for p in state["prompts"])
+
+
+def _run_all_cells(driver, seen: list[str]) -> None:
+    """Run → Run All Cells from the menu bar; repeated (at most three times) if nothing starts.
+
+    The page can report an idle kernel a moment before the menu acts on it, and a dialog can
+    cover the menu: each attempt first closes open dialogs (their text goes to ``seen``).
+    """
+    from selenium.common.exceptions import ElementClickInterceptedException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.expected_conditions import element_to_be_clickable as clickable
     from selenium.webdriver.support.ui import WebDriverWait
 
+    wait = WebDriverWait(driver, 10)
+    for _ in range(3):
+        _close_dialogs(driver, seen)
+        try:
+            wait.until(clickable((By.XPATH, RUN_MENU))).click()
+            wait.until(clickable((By.CSS_SELECTOR, RUN_ALL))).click()
+        except ElementClickInterceptedException as error:
+            print(f"the menu click was intercepted ({error.msg.splitlines()[0]}); again")
+            continue
+        if _poll(lambda: _started(driver), 5):
+            return
+        print("Run All Cells started nothing; clicking again")
+    raise AssertionError(f"Run → Run All Cells started nothing after three clicks; dialogs: {seen}")
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_runs_in_jupyterlab(lesson, lab, browser):
     (source,) = resolve([lesson])
     notebook = lab["root"] / source.name
     stored = source.read_bytes()
@@ -209,28 +278,13 @@ def test_lesson_runs_in_jupyterlab(lesson, lab, browser):
     def opened() -> bool:
         state = browser.execute_script(CELL_STATE_JS)
         fresh = all(p.strip() == "[ ]:" for p in state["prompts"]) and not state["images"]
-        return state["status"] == "idle" and len(state["prompts"]) == code_cells and fresh
+        ready = state["status"] == "idle" and len(state["prompts"]) == code_cells and fresh
+        return ready and _kernel_idle(lab, notebook.name)
 
     _wait_until(opened, 60, f"the notebook to show its {code_cells} code cells, kernel idle")
 
-    wait = WebDriverWait(browser, 10)
-    run_menu = "//li[contains(@class,'lm-MenuBar-item')][.='Run']"
-    run_all = "li.lm-Menu-item[data-command='runmenu:run-all']"
-
-    def started() -> bool:
-        state = browser.execute_script(CELL_STATE_JS)
-        return state["status"] == "busy" or any(p.strip() != "[ ]:" for p in state["prompts"])
-
-    # The page can report an idle kernel a moment before the menu acts on it: a click that
-    # starts nothing within a few seconds is repeated (at most three times).
-    for _ in range(3):
-        wait.until(clickable((By.XPATH, run_menu))).click()
-        wait.until(clickable((By.CSS_SELECTOR, run_all))).click()
-        if _poll(started, 5):
-            break
-        print("Run All Cells started nothing; clicking again")
-    else:
-        raise AssertionError("Run → Run All Cells started nothing after three clicks")
+    dialogs: list[str] = []
+    _run_all_cells(browser, dialogs)
 
     def finished():
         state = browser.execute_script(CELL_STATE_JS)
@@ -244,7 +298,8 @@ def test_lesson_runs_in_jupyterlab(lesson, lab, browser):
         browser.save_screenshot(str(shot))
         raise AssertionError(
             f"not every cell ran within {RUN_TIMEOUT} s (screenshot: {shot}): "
-            f"{browser.execute_script(CELL_STATE_JS)}"
+            f"{browser.execute_script(CELL_STATE_JS)}; dialogs closed: {dialogs}, "
+            f"open: {browser.execute_script(DIALOGS_JS)}"
         )
     numbers = [int(p.strip().strip("[]:")) for p in state["prompts"]]
     assert numbers == list(range(1, code_cells + 1)), f"cells ran out of order: {numbers}"

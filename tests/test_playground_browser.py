@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 
 import nbformat
-from test_browser import REPO, _poll, _wait_until, browser, lab  # noqa: F401 - fixtures
+from test_browser import (  # noqa: F401 - fixtures
+    DIALOGS_JS,
+    REPO,
+    _kernel_idle,
+    _poll,
+    _run_all_cells,
+    _wait_until,
+    browser,
+    lab,
+)
 
 STATUS_JS = """
 const status = [...document.querySelectorAll('.widget-html-content')]
@@ -36,10 +45,6 @@ def _step(driver) -> int | None:
 
 
 def test_playground_steps_and_plays_in_jupyterlab(lab, browser):  # noqa: F811 - fixtures
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import element_to_be_clickable as clickable
-    from selenium.webdriver.support.ui import WebDriverWait
-
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -54,22 +59,28 @@ def test_playground_steps_and_plays_in_jupyterlab(lab, browser):  # noqa: F811 -
     nbformat.write(nb, lab["root"] / "playground.ipynb")
     browser.get(f"{lab['url']}/lab/tree/playground.ipynb?reset&token={lab['token']}")
     _wait_until(
-        lambda: browser.execute_script(
-            "return document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 1 && "
-            "(document.querySelector('.jp-Notebook-ExecutionIndicator') || {dataset: {}})"
-            ".dataset.status === 'idle'"
+        lambda: (
+            browser.execute_script(
+                "return document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 1 && "
+                "(document.querySelector('.jp-Notebook-ExecutionIndicator') || {dataset: {}})"
+                ".dataset.status === 'idle'"
+            )
+            and _kernel_idle(lab, "playground.ipynb")
         ),
         60,
         "the notebook and an idle kernel",
     )
-    wait = WebDriverWait(browser, 10)
-    for _ in range(3):  # the page may report idle a moment before the menu acts (test_browser)
-        wait.until(clickable((By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.='Run']")))
-        browser.find_element(By.XPATH, "//li[contains(@class,'lm-MenuBar-item')][.='Run']").click()
-        wait.until(clickable((By.CSS_SELECTOR, "li[data-command='runmenu:run-all']"))).click()
-        if _poll(lambda: _step(browser) is not None, 90):
-            break
-    _wait_until(lambda: _step(browser) == 0, 120, "the playground's widgets at step 0")
+    dialogs: list[str] = []
+    _run_all_cells(browser, dialogs)
+    if _poll(lambda: _step(browser) == 0, 120) is None:
+        shot = REPO / "build" / "browser-playground-failed.png"
+        shot.parent.mkdir(exist_ok=True)
+        browser.save_screenshot(str(shot))
+        raise AssertionError(
+            f"the playground's widgets did not show step 0 within 120 s (screenshot: {shot}); "
+            f"dialogs closed: {dialogs}, open: {browser.execute_script(DIALOGS_JS)}; "
+            f"server log ends:\n{lab['log'].read_text()[-2000:]}"
+        )
 
     first = browser.execute_script(STATUS_JS)["image"]
     _button(browser, "Step").click()
