@@ -71,6 +71,7 @@ sandbox-deps:
 bench: setup
 	$(BIN)/python benchmarks/monitor_overhead.py
 	$(BIN)/python benchmarks/course_time.py
+	$(BIN)/python benchmarks/playground_speed.py
 
 clean:
 	rm -rf $(VENV) build dist

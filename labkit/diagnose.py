@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 from labkit.activations import activation_stats
 from labkit.gradients import exploding_layers, layer_gradient_norms, vanishing_ratio
@@ -23,12 +25,21 @@ __all__ = [
     "dead_relu_findings",
     "diagnose",
     "exploding_finding",
+    "overfitting_finding",
     "saturation_findings",
     "update_ratio_findings",
     "vanishing_finding",
 ]
 
-KINDS = ("vanishing", "exploding", "dead_relu", "saturation", "learning_rate", "clipping")
+KINDS = (
+    "vanishing",
+    "exploding",
+    "dead_relu",
+    "saturation",
+    "learning_rate",
+    "clipping",
+    "overfitting",
+)
 
 REMEDIES = {
     "vanishing": "use ReLU activations with He initialization (keras.initializers.HeNormal)",
@@ -41,6 +52,11 @@ REMEDIES = {
         "use ReLU instead of sigmoid/tanh in hidden layers, or smaller initial weights "
         "(Glorot/He initialization) and batch normalization"
     ),
+    "overfitting": (
+        "add dropout or L2 regularization, train on more data, or stop earlier (keep the "
+        "weights of the lowest validation loss: keras.callbacks.EarlyStopping("
+        "restore_best_weights=True))"
+    ),
 }
 
 DEFAULT_VANISHING_RATIO = 1e-3
@@ -49,6 +65,8 @@ DEFAULT_DEAD_THRESHOLD = 0.5
 DEFAULT_SATURATION_THRESHOLD = 0.5
 DEFAULT_UPDATE_RATIO_RANGE = (-5.0, -1.0)
 HEALTHY_UPDATE_RATIO = -3.0
+DEFAULT_OVERFITTING_RISE = 1.5
+DEFAULT_OVERFITTING_GAP = 0.1
 
 
 @dataclass(frozen=True)
@@ -124,7 +142,7 @@ def vanishing_finding(
     Example
     -------
     >>> print(vanishing_finding({"hidden_1": 1e-7, "output": 0.5}))  # doctest: +ELLIPSIS
-    [vanishing] hidden_1: gradient norm 1e-07 is 2e-07 of the largest layer's (0.5) ...
+    [vanishing] hidden_1: gradient norm 1e-07 is 2e-07 of the largest layer's (0.5), ...
     """
     if not norms:
         return None
@@ -178,6 +196,47 @@ def exploding_finding(
         step,
         f"gradient norm {what}{others}: updates this large overshoot and the loss diverges. "
         f"Remedy: {REMEDIES['exploding']}.",
+    )
+
+
+def overfitting_finding(
+    train_losses: Sequence[float],
+    val_losses: Sequence[float],
+    step: int | None = None,
+    rise: float = DEFAULT_OVERFITTING_RISE,
+    gap: float = DEFAULT_OVERFITTING_GAP,
+) -> Finding | None:
+    """An overfitting finding when the held-out loss has climbed from its lowest value (to over
+    ``rise`` × it, and by more than ``gap``) while the training loss kept falling.
+
+    The two loss curves are recorded at the same moments, e.g. a Keras ``History``'s
+    ``history["loss"]`` and ``history["val_loss"]``. A gap between the curves alone is no sign:
+    with few or noisy points the held-out loss stays above the training loss even at its best.
+
+    Example
+    -------
+    >>> overfitting_finding([0.7, 0.3, 0.01], [0.7, 0.5, 1.4]).kind
+    'overfitting'
+    >>> overfitting_finding([0.7, 0.3, 0.2], [0.7, 0.5, 0.55]) is None
+    True
+    """
+    train, val = np.asarray(train_losses, dtype=float), np.asarray(val_losses, dtype=float)
+    if len(train) != len(val):
+        raise ValueError(f"{len(train)} training losses but {len(val)} held-out losses")
+    if not len(val) or not (np.all(np.isfinite(train)) and np.all(np.isfinite(val))):
+        return None
+    best = int(np.argmin(val))
+    lowest, now = val[best], val[-1]
+    if now <= rise * lowest or now - lowest <= gap or train[-1] >= train[best]:
+        return None
+    return Finding(
+        "overfitting",
+        "model",
+        step,
+        f"the held-out loss rose from its lowest, {lowest:.3g}, to {now:.3g} "
+        f"({now / lowest:.3g}×) while the training loss fell from {train[best]:.3g} to "
+        f"{train[-1]:.3g}: the network memorizes its training points instead of learning the "
+        f"pattern. Remedy: {REMEDIES['overfitting']}.",
     )
 
 
@@ -267,7 +326,10 @@ def update_ratio_findings(
     for name, ratio in ratios.items():
         if math.isnan(ratio) or low <= ratio <= high:
             continue
-        size = "no change at all" if ratio == -math.inf else f"10^{ratio:.1f} of their spread"
+        if ratio == -math.inf:  # the step is 0, or below float32's resolution at these weights
+            change = "an update leaves the weights exactly as they were"
+        else:
+            change = f"each update changes the weights by 10^{ratio:.1f} of their spread"
         if ratio > high:
             advice = (
                 "the learning rate is likely too high (the road to exploding gradients and dead "
@@ -283,8 +345,7 @@ def update_ratio_findings(
                 "learning_rate",
                 name,
                 step,
-                f"each update changes the weights by {size} (healthy: about 10^"
-                f"{HEALTHY_UPDATE_RATIO:.0f}); {advice}.",
+                f"{change} (healthy: about 10^{HEALTHY_UPDATE_RATIO:.0f}); {advice}.",
             )
         )
     return found

@@ -81,8 +81,8 @@ def vanishing_ratio(norms: dict[str, float]) -> float:
 
     Example
     -------
-    >>> vanishing_ratio({"hidden_1": 1e-6, "hidden_2": 1e-3, "output": 1e-1})
-    1e-05
+    >>> f"{vanishing_ratio({'hidden_1': 1e-6, 'hidden_2': 1e-3, 'output': 1e-1}):.1e}"
+    '1.0e-05'
     """
     values = list(norms.values())
     if not values:

@@ -13,6 +13,7 @@ from labkit.diagnose import (
     dead_relu_findings,
     diagnose,
     exploding_finding,
+    overfitting_finding,
     vanishing_finding,
 )
 from labkit.gradients import layer_gradient_norms
@@ -153,3 +154,23 @@ def test_report_html_escapes_and_lists_each_finding():
     report = Report([Finding("dead_relu", "<b>", 3, "a & b")])
     html = report._repr_html_()
     assert "&lt;b&gt;" in html and "a &amp; b" in html and "(step 3)" in html
+
+
+def test_overfitting_is_a_held_out_loss_that_climbs_while_the_training_loss_falls():
+    # A real Keras fit that memorizes: 12 noisy points, a wide network, 40 epochs.
+    keras.utils.set_random_seed(0)
+    x = rng.normal(size=(24, 2)).astype("float32")
+    y = ((x[:, 0] > 0) ^ (rng.random(24) < 0.3)).astype("float32")[:, None]  # 30% labels flipped
+    model = build_mlp(2, depth=3, width=64, output_activation="sigmoid")
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy")
+    fit = model.fit(x[:12], y[:12], validation_data=(x[12:], y[12:]), epochs=40, verbose=0)
+    found = overfitting_finding(fit.history["loss"], fit.history["val_loss"], step=40)
+    assert found is not None and found.kind == "overfitting" and found.step == 40
+    assert REMEDIES["overfitting"] in found.message and "rose from its lowest" in found.message
+
+    # A gap alone is not overfitting; neither is a run that diverges (both losses climb).
+    assert overfitting_finding([0.7, 0.3, 0.2], [0.8, 0.6, 0.6]) is None
+    assert overfitting_finding([0.7, 0.9, 5.0], [0.7, 1.2, 9.0]) is None
+    assert overfitting_finding([0.7, float("nan")], [0.7, 2.0]) is None
+    with pytest.raises(ValueError, match="3 training losses but 2"):
+        overfitting_finding([1, 2, 3], [1, 2])

@@ -47,6 +47,8 @@ def test_untouched_placeholder_is_not_attempted(q, placeholder, assert_status):
         "value": ...,
         "model": placeholder,
         "diagnosis": {"A": ..., "B": ..., "C": ...},
+        "quiz": ...,
+        "playground": ...,
     }[q.kind]
     assert_status(q.check(untouched), "not_attempted", "not attempted", f"ex.{q.id}.hint()")
 
@@ -241,3 +243,28 @@ def test_calling_everything_healthy_is_incorrect(assert_status):
 def test_junk_diagnosis_is_incorrect_with_the_vocabulary(assert_status):
     assert_status(ex.q4.check({**RIGHT, "A": ("slow", "none")}), "incorrect", "'lr_too_low'")
     assert_status(ex.q4.check({"A": RIGHT["A"]}), "incorrect", "missing: B, C")
+
+
+# --- p1: the playground challenge ----------------------------------------------------------------
+def test_p1_solution_is_correct_and_the_grader_agrees(solution, assert_status):
+    answer = solution(ex.p1, pg=ex.p1.playground())
+    result = ex.p1.check(answer)
+    assert_status(result, "correct", "activation='relu'", "no vanishing finding")
+    assert ex.p1.grade(ex.p1.collect(answer)).to_dict() == result.to_dict()
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({}, ["unchanged"]),
+        ({"learning_rate": 0.0}, ["majority class", "at least"]),  # a run that learns nothing
+        ({"initializer": "he"}, ["majority class", "at least"]),  # section 5: He alone fails
+        (
+            {"activation": "relu", "initializer": "he", "depth": 3},
+            ["changed 3 controls", "at most 2"],
+        ),
+    ],
+)
+def test_p1_unchanged_useless_and_too_many_changes_are_explained(change, words, assert_status):
+    answer = {**ex.p1.playground().state, **change}
+    assert_status(ex.p1.check(answer), "incorrect", *words)

@@ -211,3 +211,30 @@ def test_q4_the_placeholder_is_not_attempted(always_equal, assert_status):
     assert ex.q4.check({"A": ..., "B": ..., "C": ...}).status == "not_attempted"
     assert_status(ex.q4.check(always_equal), "incorrect")
     assert_status(ex.q4.check("vanishing"), "incorrect", "dict")
+
+
+# --- p1, p2: playground challenges ---------------------------------------------------------------
+@pytest.mark.parametrize("c", [ex.p1, ex.p2], ids=["p1", "p2"])
+def test_challenge_solution_is_correct_and_the_grader_agrees(c, solution, assert_status):
+    answer = solution(c, pg=c.playground())
+    assert_status(c.check(answer), "correct", "learning_rate=")
+    assert c.grade(c.collect(answer)).status == "correct"
+
+
+@pytest.mark.parametrize("c", [ex.p1, ex.p2], ids=["p1", "p2"])
+def test_challenge_the_handed_out_setup_is_incorrect(c, assert_status):
+    assert_status(c.check(c.playground().state), "incorrect", "unchanged")
+
+
+@pytest.mark.parametrize(
+    ("c", "words"),
+    [(ex.p1, ["dead units", "at least 50%"]), (ex.p2, ["majority class already gives"])],
+    ids=["p1-kills-nothing", "p2-learns-nothing"],
+)
+def test_challenge_a_learning_rate_of_zero_is_incorrect(c, words, assert_status):
+    assert_status(c.check({**c.playground().state, "learning_rate": 0.0}), "incorrect", *words)
+
+
+def test_p2_allows_one_change_only(assert_status):
+    answer = {**ex.p2.playground().state, "learning_rate": 0.1, "activation": "leaky_relu"}
+    assert_status(ex.p2.check(answer), "incorrect", "2 controls", "at most 1")

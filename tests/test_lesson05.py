@@ -329,3 +329,25 @@ def test_q4_answers_that_know_nothing_never_pass(always_equal):
         assert ex.q4.check(dict.fromkeys("ABC", (failure, remedy))).status == "incorrect"
     assert ex.q4.check(always_equal).status == "incorrect"
     assert ex.q4.check({"A": "overfitting"}).status == "incorrect"
+
+
+# --- p1: playground challenge ---------------------------------------------------------------------
+def test_p1_solution_is_correct_and_the_grader_agrees(solution, assert_status):
+    answer = solution(ex.p1, pg=ex.p1.playground())
+    assert_status(ex.p1.check(answer), "correct", "dropout=0.5", "test loss")
+    assert ex.p1.grade(ex.p1.collect(answer)).status == "correct"
+
+
+def test_p1_the_handed_out_setup_is_incorrect(assert_status):
+    assert_status(ex.p1.check(ex.p1.playground().state), "incorrect", "unchanged", "dropout, l2")
+
+
+def test_p1_only_dropout_or_l2_may_change(assert_status):
+    answer = {**ex.p1.playground().state, "learning_rate": 0.0}
+    assert_status(ex.p1.check(answer), "incorrect", "only dropout, l2 may change", "learning_rate")
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.9], ids=["p1-too-little", "p1-too-much"])
+def test_p1_a_useless_dropout_rate_is_incorrect(rate, assert_status):
+    answer = {**ex.p1.playground().state, "dropout": rate}
+    assert_status(ex.p1.check(answer), "incorrect", "test loss", "under 0.6")

@@ -3,12 +3,14 @@
 A one-cell notebook shows ``Playground(...).show(live=True)`` (the test's kernel inherits
 pytest's environment, which would otherwise select the static summary). The test presses Step,
 then Play, and checks that the step counter moves and the panel image changes, presses Pause,
-and saves ``build/browser-playground.png``.
+saves ``build/browser-playground.png``, chooses another activation (the network is rebuilt: step
+0, a new frame, and it trains again) and saves ``build/browser-playground-rebuilt.png``.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 import nbformat
 from test_browser import (  # noqa: F401 - fixtures
@@ -37,6 +39,24 @@ def _button(driver, label: str):
         if element.text.strip() == label:
             return element
     return None
+
+
+def _choose(driver, label: str, option: str) -> None:
+    """Pick ``option`` in the dropdown labelled ``label`` (an ipywidgets Dropdown)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    for widget in driver.find_elements(By.CSS_SELECTOR, ".widget-dropdown"):
+        if widget.find_element(By.TAG_NAME, "label").text.strip() == label:
+            Select(widget.find_element(By.TAG_NAME, "select")).select_by_visible_text(option)
+            return
+    raise AssertionError(f"no dropdown labelled {label!r}")
+
+
+def _screenshot(driver, name: str) -> None:
+    shot = REPO / "build" / name
+    shot.parent.mkdir(exist_ok=True)
+    assert driver.save_screenshot(str(shot)), f"could not write {shot}"
 
 
 def _step(driver) -> int | None:
@@ -94,7 +114,16 @@ def test_playground_steps_and_plays_in_jupyterlab(lab, browser):  # noqa: F811 -
     _button(browser, "Pause").click()
     paused = _poll(lambda: _button(browser, "Play"), 30)
     assert paused is not None, "Pause did not turn back into Play"
+    browser.set_window_size(1400, 1500)  # the whole app: controls and all six panels
+    time.sleep(1)
+    _screenshot(browser, "browser-playground.png")
 
-    shot = REPO / "build" / "browser-playground.png"
-    shot.parent.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(shot)), f"could not write {shot}"
+    # Another activation is another network: it is rebuilt and starts again at step 0.
+    before = browser.execute_script(STATUS_JS)["image"]
+    _choose(browser, "activation", "tanh")
+    _wait_until(lambda: _step(browser) == 0, 60, "the rebuilt network at step 0")
+    _wait_until(lambda: browser.execute_script(STATUS_JS)["image"] != before, 30, "a new frame")
+    _button(browser, "Step").click()
+    _wait_until(lambda: _step(browser) == 1, 60, "the rebuilt network to train a step")
+
+    _screenshot(browser, "browser-playground-rebuilt.png")

@@ -63,3 +63,51 @@ def test_declaration_errors_name_what_is_missing():
     with pytest.raises(ValueError, match="not an option key"):
         _quiz(correct="d")
     assert "a) Each layer" in str(_quiz()) and "answer_k1" in _quiz()._repr_html_()
+
+
+# --- every lesson's quizzes: "predict, then run" and "Test your knowledge" ---------------------
+QUIZ_LESSONS = ("lesson02", "lesson03", "lesson04", "lesson05", "lesson06")
+
+
+def _lesson_quizzes() -> list[QuizExercise]:
+    import importlib
+
+    found = []
+    for name in QUIZ_LESSONS:
+        module = importlib.import_module(f"labkit.exercises.{name}")
+        found += [e for e in module.LESSON if isinstance(e, QuizExercise)]
+    return found
+
+
+@pytest.mark.parametrize("name", QUIZ_LESSONS)
+def test_each_lesson_has_a_prediction_and_four_to_six_questions(name):
+    import importlib
+
+    lesson = importlib.import_module(f"labkit.exercises.{name}").LESSON
+    quizzes = [e for e in lesson if isinstance(e, QuizExercise)]
+    ids = [q.id for q in quizzes]
+    assert "predict" in ids, f"{lesson.name} has no 'predict, then run' question"
+    assert lesson["predict"].points == 0, "a prediction is not graded"
+    knowledge = [i for i in ids if i.startswith("k")]
+    assert 4 <= len(knowledge) <= 6, f"{lesson.name}: {knowledge}"
+    assert len({lesson[i].correct for i in knowledge}) >= 2, "the right key is always the same"
+    assert any(e.kind == "playground" for e in lesson), f"{lesson.name} has no challenge"
+
+
+@pytest.mark.parametrize("q", _lesson_quizzes(), ids=lambda q: f"{q.lesson}-{q.id}")
+def test_every_lesson_quiz_teaches_on_every_option(q, solution):
+    answer = solution(q)  # the lesson's own solution cell
+    assert answer == q.correct, f"the lesson's solution {answer!r} is not the right key"
+    right = q.check(answer)
+    assert right.status == "correct" and q.explanations[q.correct] in right.message
+    assert q.grade(COLLECTORS[q.kind](answer, inputs=None, time_budget=1.0)).status == "correct"
+    for key, explanation in q.explanations.items():
+        if key != q.correct:
+            wrong = q.check(key.upper())
+            assert wrong.status == "incorrect" and explanation in wrong.message, key
+            assert wrong.points == 0
+        assert len(explanation) > 30, f"{key}: explain why, in a sentence ({explanation!r})"
+    assert q.check(...).status == "not_attempted"
+    for junk in ("", "all of them", 1, ["a"]):
+        result = q.check(junk)
+        assert result.status == "incorrect" and q.answer in result.message, junk

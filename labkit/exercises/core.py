@@ -748,8 +748,9 @@ class SummaryTable:
 
     def __str__(self) -> str:
         lines = [f"Lesson {self.lesson}"]
+        width = max([4, *(len(row[0]) for row in self.rows)])
         lines += [
-            f"  {i:<4} {a:<24} {s:<14} {_fmt_points(p)}/{_fmt_points(m)}"
+            f"  {i:<{width}} {a:<24} {s:<14} {_fmt_points(p)}/{_fmt_points(m)}"
             for i, a, s, p, m in self.rows
         ]
         total = sum(r[3] for r in self.rows)

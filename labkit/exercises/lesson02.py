@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 
+from labkit.exercises.challenges import challenges
 from labkit.exercises.core import Incorrect, Lesson, ModelExercise, ValueExercise, expect_number
 from labkit.exercises.diagnosis import FAILURES, REMEDIES, DiagnosisExercise
+from labkit.exercises.quiz import QuizExercise
 from labkit.exercises.recording import Recipe
 from labkit.exercises.training import train_for_check
 
@@ -23,12 +25,59 @@ __all__ = [
     "REMEDIES",
     "RUNS",
     "UPDATE_RECORD",
+    "k1",
+    "k2",
+    "k3",
+    "k4",
+    "k5",
+    "p1",
+    "predict",
     "q1",
     "q2",
     "q3",
     "q4",
     "summary",
 ]
+
+
+# --- predict, then run: section 5's ablation ----------------------------------------------------
+predict = QuizExercise(
+    id="predict",
+    answer="prediction",
+    question=(
+        "Section 4 changed the activation and the initializer at once. Trained alone, which of "
+        "the two changes makes the 10-layer network learn the spirals far above chance?"
+    ),
+    options={
+        "a": "He initialization alone (sigmoid + He): the starting weights set how fast the "
+        "gradient shrinks.",
+        "b": "ReLU alone (ReLU + Glorot): it removes the factor σ′ ≤ 0.25 of every layer.",
+        "c": "Both, about equally: each is half of the fix.",
+        "d": "Neither: only ReLU and He together learn.",
+    },
+    explanations={
+        "a": "He initialization is made to keep signal sizes steady, which makes it tempting. "
+        "But its variance 2/fan-in is scaled for a ReLU that zeroes half its inputs, and "
+        "σ′ ≤ 0.25 still shrinks the gradient at every sigmoid layer: sigmoid + He has a "
+        "vanishing ratio of 2e-06 – 4e-06 and stays at 33%, chance, for all three seeds.",
+        "b": "ReLU + Glorot reaches 72% – 92% (chance 33%), with a vanishing ratio of 3e-02 – "
+        "2e-01, while sigmoid + He stays at 33% for every seed. ReLU does the work; He makes it "
+        "reliable: ReLU + He gives 96% – 97% for all three seeds.",
+        "c": "The table is lopsided, not balanced: ReLU + Glorot learns (72% – 92%) while "
+        "sigmoid + He stays at chance (33%) for every seed. Only the activation removes the "
+        "shrinking factor.",
+        "d": "ReLU alone already learns far above chance: ReLU + Glorot reaches 72% – 92% "
+        "(chance 33%). What He adds is a narrower spread: ReLU + He gives 96% – 97%.",
+    },
+    correct="b",
+    hints=[
+        "Which factor of the chain rule does each change touch: the activation's derivative, or "
+        "the weights' starting size?",
+        "Section 3: σ′(z) ≤ 0.25 whatever the weights are. Can a different weight scale lift "
+        "that bound?",
+    ],
+    points=0,
+)
 
 
 # --- q1: the vanishing ratio from a monitor's record -------------------------------------------
@@ -370,5 +419,185 @@ q4 = DiagnosisExercise(
     points=2,
 )
 
-LESSON = Lesson("02_vanishing_gradients", [q1, q2, q3, q4])
+# --- p1: the playground challenge ---------------------------------------------------------------
+(p1,) = challenges("02_vanishing_gradients")
+
+
+# --- test your knowledge -------------------------------------------------------------------------
+k1 = QuizExercise(
+    id="k1",
+    answer="answer_k1",
+    question=(
+        "In the deep sigmoid network, why does a layer get a smaller gradient the closer it is "
+        "to the input?"
+    ),
+    options={
+        "a": "The lower layers start with smaller weights.",
+        "b": "float32 loses precision as the error signal travels back through many layers.",
+        "c": "Its gradient carries one factor σ′ ≤ 0.25 (and a weight matrix) for every sigmoid "
+        "layer above it, so more layers above mean more small factors.",
+        "d": "The lower layers have already learned what they can, so their gradient is small.",
+    },
+    explanations={
+        "a": "Glorot initialization gives every hidden layer of the same width weights of the "
+        "same size, yet the norms fall layer by layer: the shrinking comes from the path back "
+        "to the layer, not from its own weights.",
+        "b": "Rounding errors are real but tiny (about 1e-7 of each number) and do not grow "
+        "systematically: the shrinking is the exact arithmetic of the chain rule, a product of "
+        "small factors.",
+        "c": "By the chain rule the gradient of a layer is a product over the layers above it; "
+        "each sigmoid contributes σ′(z) ≤ 0.25, so the product shrinks about exponentially with "
+        "the number of layers between the layer and the loss.",
+        "d": "A small gradient is tempting to read as convergence, but the lower layers barely "
+        "moved from their random initial weights and the accuracy stayed at chance: they are "
+        "starved, not done.",
+    },
+    correct="c",
+    hints=[
+        "Write the gradient of hidden_1's weights with the chain rule: what is multiplied in for "
+        "every layer above it?",
+        "Section 3: the largest value of σ′(z) is 0.25. What does a product of many such factors "
+        "do?",
+    ],
+)
+
+k2 = QuizExercise(
+    id="k2",
+    answer="answer_k2",
+    question=(
+        "A 12-layer sigmoid network trained with SGD has a vanishing ratio of 1e-8. A colleague "
+        "multiplies the learning rate by 1000. What happens?"
+    ),
+    options={
+        "a": "It is fixed: hidden_1's steps become 1000 times larger, so it learns at a normal "
+        "pace.",
+        "b": "Every layer's step grows 1000 times: the top layers' steps become far too large "
+        "before hidden_1's are healthy, and the profile between the layers stays as steep.",
+        "c": "Nothing changes: the learning rate does not affect the update-to-weight ratios.",
+        "d": "The vanishing ratio becomes 1000 times larger, 1e-5.",
+    },
+    explanations={
+        "a": "It looks like a fix for hidden_1 alone, but the learning rate multiplies EVERY "
+        "layer's step: the top layers, already near a healthy update ratio, would move their "
+        "weights by about their own size per step and the run blows up (exercise 3).",
+        "b": "With SGD a step is the learning rate times the gradient, so a larger rate lifts "
+        "every layer's log10 update ratio by the same 3: the gap between the top and the bottom "
+        "is unchanged and the top layers overshoot first.",
+        "c": "With SGD the step is lr × gradient, so the update-to-weight ratio is proportional "
+        "to the learning rate: every layer's log10 ratio goes up by 3.",
+        "d": "The vanishing ratio compares gradients computed at the same weights; the learning "
+        "rate does not enter a gradient at all, only the step taken along it.",
+    },
+    correct="b",
+    hints=[
+        "Plain SGD: Δw = −lr · gradient, for every layer with the same lr.",
+        "On the log10 scale a factor of 1000 adds 3 to every layer's update ratio. Where do the "
+        "top layers end up?",
+    ],
+)
+
+k3 = QuizExercise(
+    id="k3",
+    answer="answer_k3",
+    question=(
+        "In a gradient-profile figure (each layer's gradient norm, log scale, input side on the "
+        "left), what does the profile of a healthy deep network look like?"
+    ),
+    options={
+        "a": "Nearly flat: every layer's norm within about a factor of 10 of the largest.",
+        "b": "A straight line climbing from the input to the output: every layer shrinks the "
+        "gradient by the same factor, so all layers are treated alike.",
+        "c": "Exactly level at 1: every layer's gradient norm equals 1.",
+        "d": "Highest on the input side: the layers furthest from the loss need the largest "
+        "gradients.",
+    },
+    explanations={
+        "a": "A healthy network passes the gradient back without large losses, so no layer is "
+        "starved: the ReLU + He network's lowest layer gets about a tenth of the largest "
+        "gradient, and its profile is nearly flat.",
+        "b": "A constant factor per layer sounds even-handed, but on a log axis a straight climb "
+        "is exponential shrinking: that is the deep sigmoid network's profile, with hidden_1 "
+        "orders of magnitude below the top.",
+        "c": "Gradient norms are not normalized to 1; their size depends on the loss and the "
+        "layer. What matters is the balance between layers, not a particular value.",
+        "d": "A profile that grows towards the input means factors larger than 1 at every layer: "
+        "the signature of exploding gradients (next lesson), not of health.",
+    },
+    correct="a",
+    hints=[
+        "The monitor's vanishing ratio is lowest over largest: what ratio does a healthy network "
+        "have?",
+        "Compare the two profiles in section 4: which one is the ReLU + He network's?",
+    ],
+)
+
+k4 = QuizExercise(
+    id="k4",
+    answer="answer_k4",
+    question="Why does switching to ReLU fix the profile, while He initialization alone does not?",
+    options={
+        "a": "A ReLU network has fewer weights to train.",
+        "b": "A ReLU's output is unbounded, so the forward signal grows from layer to layer and "
+        "the gradient grows with it.",
+        "c": "He initialization would help sigmoids too; the three seeds were unlucky.",
+        "d": "A ReLU's derivative is 1 on every active unit, so the backward product loses the "
+        "factor σ′ ≤ 0.25 per layer; an initializer only sets the starting weights and cannot "
+        "lift that bound.",
+    },
+    explanations={
+        "a": "The networks have the same depth, width and number of weights; only the "
+        "activation differs.",
+        "b": "A growing signal would be exploding gradients (next lesson). With He "
+        "initialization the signal keeps about the same size from layer to layer; the gain is "
+        "that nothing shrinks it.",
+        "c": "That is why the ablation uses three seeds: sigmoid + He stays at chance for every "
+        "one of them, with a vanishing ratio still far below the alarm threshold. The failure is "
+        "systematic, not luck.",
+        "d": "The backward product carries one activation derivative per layer. The sigmoid's "
+        "is at most 0.25 whatever the weights; the ReLU's is exactly 1 where the unit is "
+        "active. He's variance 2/fan-in then keeps the ReLU network's signal steady.",
+    },
+    correct="d",
+    hints=[
+        "List the factors the backward signal is multiplied by at each layer: which depends on "
+        "the activation, which on the weights?",
+        "Section 4: the ReLU's derivative on an active unit is 1; the sigmoid's is at most 0.25.",
+    ],
+)
+
+k5 = QuizExercise(
+    id="k5",
+    answer="answer_k5",
+    question=(
+        "A deep network's loss barely falls. Which reading tells vanishing gradients apart from a "
+        "learning rate that is simply too small?"
+    ),
+    options={
+        "a": "The loss curve: a flat loss means vanishing gradients.",
+        "b": "The output layer's gradient norm: a small one means vanishing gradients.",
+        "c": "The gradient-norm profile: vanishing gradients leave the lower layers orders of "
+        "magnitude below the top; a too-small rate gives balanced norms but every layer's "
+        "update ratio far below −3.",
+        "d": "The test accuracy: exactly chance means vanishing gradients, a little above chance "
+        "a low learning rate.",
+    },
+    explanations={
+        "a": "Both faults give a loss that barely falls, which is exactly why the loss alone "
+        "cannot tell them apart: look at the layers.",
+        "b": "With vanishing gradients the output layer's gradient is ordinary (a few tenths in "
+        "section 2); it is the lower layers that are starved.",
+        "c": "Vanishing is an imbalance between layers (a tiny lowest/largest ratio); a too-small "
+        "learning rate shrinks every layer's step alike, so the norms stay balanced while all "
+        "update ratios sit far below the healthy −3.",
+        "d": "Either fault can leave the accuracy at chance in a short run; the accuracy says "
+        "that the network does not learn, not why.",
+    },
+    correct="c",
+    hints=[
+        "One fault is about the balance between layers, the other about the size of every step.",
+        "Which monitor reading compares the layers with each other?",
+    ],
+)
+
+LESSON = Lesson("02_vanishing_gradients", [predict, q1, q2, q3, q4, p1, k1, k2, k3, k4, k5])
 summary = LESSON.summary

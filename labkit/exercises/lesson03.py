@@ -19,12 +19,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from labkit.exercises.challenges import challenges
 from labkit.exercises.core import Incorrect, Lesson, ModelExercise, ValueExercise, expect_number
 from labkit.exercises.diagnosis import DiagnosisExercise
+from labkit.exercises.quiz import QuizExercise
 from labkit.exercises.recording import Recipe
 from labkit.exercises.training import CHECK_SEED, CheckRun, train_for_check
 
-__all__ = ["LESSON", "RUNS", "baseline_mse", "q1", "q2", "q3", "q4", "summary"]
+__all__ = [
+    "LESSON",
+    "RUNS",
+    "baseline_mse",
+    "k1",
+    "k2",
+    "k3",
+    "k4",
+    "k5",
+    "p1",
+    "predict",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "summary",
+]
 
 LARGE_STD = 0.5
 FEATURES = 8
@@ -117,6 +135,46 @@ def _beat_the_mean(run: CheckRun, what: str, fix: str) -> None:
             f"{run.start_loss:.3g}); predicting the mean scores {base:.3g}, and the check wants "
             f"below {MARGIN:g} x {base:.3g} = {MARGIN * base:.3g}. {fix}"
         )
+
+
+# --- predict, then run: section 4's three remedies -----------------------------------------------
+predict = QuizExercise(
+    id="predict",
+    answer="prediction",
+    question=(
+        "The large-init network trains for 80 steps with batch normalization, with a learning "
+        "rate of 2e-3, or with global clipping at 3.0. Which remedy ends with the lowest "
+        "training loss?"
+    ),
+    options={
+        "a": "Gradient clipping: no step can overshoot, and it keeps the learning rate of 0.01.",
+        "b": "The lower learning rate: the same gradients, with steps 5 times shorter.",
+        "c": "Batch normalization: it pulls every layer's factor back to about 1.",
+        "d": "All three about equally: each one stops the explosion.",
+    },
+    explanations={
+        "a": "Clipping does keep every run finite, but each step is capped at 0.01 × 3.0 along "
+        "a raw gradient still 5.5e+02 at step 0: after 80 steps it ends at 1.45 – 1.80, above "
+        "predicting the mean (0.85).",
+        "b": "The lower rate keeps the runs finite and ends at 0.84, 0.82 and 0.81, just below "
+        "predicting the mean (0.85). Its raw gradient is as large as with no remedy (5.5e+02 "
+        "at step 0), so only short steps are safe, and short steps learn slowly.",
+        "c": "Batch normalization ends at 0.47, 0.45 and 0.48, well below predicting the mean "
+        "(0.85), and its step-0 gradient norm is 3.3e+00 against 5.5e+02 without it: it changes "
+        "the gradient itself, the other two only the step taken along it.",
+        "d": "All three stop the divergence, but their losses are far apart: batch "
+        "normalization 0.45 – 0.48, the lower learning rate 0.81 – 0.84, clipping 1.45 – 1.80, "
+        "against 0.85 for predicting the mean.",
+    },
+    correct="c",
+    hints=[
+        "Which of the three makes the gradient itself smaller, and which only shorten the step "
+        "taken along a huge gradient?",
+        "A step that is short enough to be safe along a huge gradient is short everywhere: how "
+        "far can 80 such steps go?",
+    ],
+    points=0,
+)
 
 
 # --- q1: the fastest learning rate that stays stable ---------------------------------------------
@@ -334,5 +392,176 @@ q4 = DiagnosisExercise(
     points=2,
 )
 
-LESSON = Lesson("03_exploding_gradients", [q1, q2, q3, q4])
+# --- p1: the playground challenge ---------------------------------------------------------------
+(p1,) = challenges("03_exploding_gradients")
+
+
+# --- test your knowledge -------------------------------------------------------------------------
+k1 = QuizExercise(
+    id="k1",
+    answer="answer_k1",
+    question=(
+        "Why do ReLU weights drawn at twice He's standard deviation make the gradients explode "
+        "in a deep network?"
+    ),
+    options={
+        "a": "Larger weights make the ReLU's derivative larger than 1.",
+        "b": "Each layer multiplies the backward signal by about g = σ√(n/2) = 2, so after L "
+        "layers it has grown by about 2^L.",
+        "c": "Doubling the weights only doubles the gradients; the explosion comes from the "
+        "learning rate alone.",
+        "d": "Large weights saturate the ReLUs, as large weights saturate sigmoids.",
+    },
+    explanations={
+        "a": "The ReLU's derivative is 0 or 1 whatever the weights; the factor larger than 1 "
+        "comes from the weight matrix the signal is multiplied by at each layer.",
+        "b": "Backpropagation multiplies the signal by Wᵀ and the ReLU's 0/1 derivative at "
+        "every layer. He's σ = √(2/n) makes that factor 1; twice it makes it 2, and the factors "
+        "compound: 2^L, not 2.",
+        "c": "The factor 2 is per layer, and the layers' factors multiply: even the 4-layer "
+        "network's gradients at step 0, before any step, were one to two hundred times the He "
+        "network's.",
+        "d": "A ReLU does not saturate for positive inputs: its slope stays 1 however large z "
+        "is. Saturation is the sigmoid's problem (lesson 2), and it shrinks gradients.",
+    },
+    correct="b",
+    hints=[
+        "At each layer the backward signal is multiplied by two things: which of them depends on "
+        "the weights' size?",
+        "Section 1: g = σ√(n/2). What is g at twice He's σ, and what does L layers of it give?",
+    ],
+)
+
+k2 = QuizExercise(
+    id="k2",
+    answer="answer_k2",
+    question=(
+        "GradientMonitor(on_explode='stop') stops training with an exploding finding at step 1, "
+        "although every norm at step 0 was below the alarm level. What happened?"
+    ),
+    options={
+        "a": "A false alarm: the network was healthy at step 0, so the finding can be ignored.",
+        "b": "The batch of step 1 was unusual; another batch would have been fine.",
+        "c": "The learning rate was too low, so the first step made no progress.",
+        "d": "The step-0 gradients were large, so the first update overshot; at the new weights "
+        "the gradients were larger still, and each step makes the next one worse.",
+    },
+    explanations={
+        "a": "Below the alarm level is not healthy: gradients of hundreds are already huge. The "
+        "first step along them ruined the weights, and the loss goes to nan within a few more.",
+        "b": "The monitor measures every record on the same fixed probe batch, so the jump "
+        "between step 0 and step 1 comes from the changed weights, not from the data.",
+        "c": "A step that is too small changes little; here the step changed the weights so much "
+        "that the largest gradient norm grew more than tenfold. That is a step far too large.",
+        "d": "That is the feedback of an explosion: a large gradient gives a large step, which "
+        "lands where the gradient is larger. Stopping after one step keeps the loss finite and "
+        "names the layer.",
+    },
+    correct="d",
+    hints=[
+        "The monitor reads every record on the same probe batch: what changed between step 0 "
+        "and step 1?",
+        "Section 3: how large was the largest norm at step 0, and how large at step 1?",
+    ],
+)
+
+k3 = QuizExercise(
+    id="k3",
+    answer="answer_k3",
+    question=(
+        "The remedies table prints the raw gradient norm at step 0. Which remedy makes that "
+        "number small, and why?"
+    ),
+    options={
+        "a": "Gradient clipping: it caps the gradient's norm at 3.0.",
+        "b": "The lower learning rate: smaller steps give smaller gradients.",
+        "c": "Batch normalization: it rescales every layer's weighted sums to spread 1, so each "
+        "layer's factor is about 1 whatever the weights.",
+        "d": "None of them: every remedy keeps the same large weights, and the weights set the "
+        "gradient.",
+    },
+    explanations={
+        "a": "Clipping acts inside the optimizer, on a gradient already computed: the raw "
+        "gradient is just as large as with no remedy; only the step taken along it is capped.",
+        "b": "At step 0 no step has been taken yet, and the learning rate never enters the "
+        "gradient: it only multiplies it in the update.",
+        "c": "Batch normalization changes the function being differentiated: every layer's ReLU "
+        "receives sums of spread 1, so neither the forward activations nor the backward signal "
+        "grow by 2 per layer, and the raw gradient is small from the start.",
+        "d": "The weights are the same, but batch normalization divides each layer's sums by "
+        "their spread over the batch, which undoes the weights' scale in the forward and the "
+        "backward pass.",
+    },
+    correct="c",
+    hints=[
+        "Which remedies act on the update, after the gradient is computed, and which change the "
+        "network the gradient is computed for?",
+        "Compare the column 'grad norm, step 0' across the four rows of the table.",
+    ],
+)
+
+k4 = QuizExercise(
+    id="k4",
+    answer="answer_k4",
+    question=(
+        "Global gradient clipping keeps the large-init network finite. Why is it not yet a fix "
+        "in a short training budget?"
+    ),
+    options={
+        "a": "Every step is capped at learning_rate × clip value along a gradient that stays "
+        "huge, so the steps are short; the network's factors of about 2 per layer remain.",
+        "b": "global_clipnorm changes the gradient's direction, so training descends the wrong "
+        "way.",
+        "c": "Clipping acts on the first step only; afterwards the gradients explode again.",
+        "d": "Clipping makes the lower layers' gradients vanish.",
+    },
+    explanations={
+        "a": "Clipping limits the symptom, the step, not the cause: the weights still amplify "
+        "the signal by about 2 per layer, the raw gradient stays far above the cap, and every "
+        "capped step is short, so the loss falls slowly.",
+        "b": "That holds for per-tensor clipnorm, which rescales each weight tensor on its own. "
+        "global_clipnorm scales the whole gradient by one factor, so its direction is kept.",
+        "c": "Clipping acts at every step whose gradient norm exceeds the cap; with gradients "
+        "this large that is every step.",
+        "d": "Global clipping scales every layer's gradient by the same factor, so the balance "
+        "between layers is unchanged: nothing vanishes, everything is just shorter.",
+    },
+    correct="a",
+    hints=[
+        "What is the largest distance one clipped step can move the weights?",
+        "Does clipping change the weights' factor of about 2 per layer?",
+    ],
+)
+
+k5 = QuizExercise(
+    id="k5",
+    answer="answer_k5",
+    question="What do lesson 2's vanishing gradients and this lesson's exploding ones share?",
+    options={
+        "a": "Both are caused by the activation function's derivative.",
+        "b": "Both are fixed by lowering the learning rate.",
+        "c": "Both show only after many training steps.",
+        "d": "Both come from a product of one factor per layer, g^L: below 1 it vanishes, above "
+        "1 it explodes; the fixes keep each layer's factor near 1.",
+    },
+    explanations={
+        "a": "For the sigmoid the small factor is its derivative, but the ReLU's derivative is "
+        "1 on active units: here the factor larger than 1 comes from the weights.",
+        "b": "A lower rate only shortens the steps. For exploding gradients that buys stability; "
+        "for vanishing ones it makes the starved lower layers learn even more slowly.",
+        "c": "Both are visible at step 0, before any update, in the gradient norms per layer: "
+        "that is where the monitor's first record already shows them.",
+        "d": "Backpropagation multiplies the signal by one factor per layer. ReLU with He "
+        "initialization, or batch normalization, keeps each factor near 1, so the product "
+        "neither vanishes nor explodes.",
+    },
+    correct="d",
+    hints=[
+        "Section 1 wrote the backward signal after L layers as g^L. What is g in lesson 2, and "
+        "what here?",
+        "Which remedies in the two lessons change g itself?",
+    ],
+)
+
+LESSON = Lesson("03_exploding_gradients", [predict, q1, q2, q3, q4, p1, k1, k2, k3, k4, k5])
 summary = LESSON.summary

@@ -3,6 +3,8 @@
 The model checks train on the ``spiral`` dataset (3 classes that no straight line separates)
 with fixed seeds and judge the answer by what the network does: how many units are dead, and the
 loss or test accuracy beside its chance level (ln 3 = 1.10, 33%). q4 diagnoses recorded runs.
+``predict`` (ungraded) and k1–k5 are multiple-choice questions; p1 and p2 are playground
+challenges (kill units with one control, then revive them).
 
 Example
 -------
@@ -17,6 +19,7 @@ import math
 
 import numpy as np
 
+from labkit.exercises.challenges import challenges
 from labkit.exercises.core import (
     FunctionExercise,
     Incorrect,
@@ -26,10 +29,29 @@ from labkit.exercises.core import (
     expect_number,
 )
 from labkit.exercises.diagnosis import FAILURES, REMEDIES, DiagnosisExercise
+from labkit.exercises.quiz import QuizExercise
 from labkit.exercises.recording import Recipe
 from labkit.exercises.training import CHECK_SEED, train_for_check
 
-__all__ = ["FAILURES", "LESSON", "REMEDIES", "RUNS", "q1", "q2", "q3", "q4", "summary"]
+__all__ = [
+    "FAILURES",
+    "LESSON",
+    "REMEDIES",
+    "RUNS",
+    "k1",
+    "k2",
+    "k3",
+    "k4",
+    "k5",
+    "p1",
+    "p2",
+    "predict",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "summary",
+]
 
 EPOCHS = 5
 BATCH = 32
@@ -41,6 +63,39 @@ BASELINE_LOSS = math.log(3)
 BIAS = -1.0
 RELU_LR = 0.5
 RELU_LOSS = 0.6
+
+
+# --- predict, then run: section 2's learning rate of 3.0 ----------------------------------------
+predict = QuizExercise(
+    id="predict",
+    answer="prediction",
+    hints=[
+        "A unit computes max(0, z) with z = w·x + b. What can one very large step do to w and b?",
+        "A unit whose z is below 0 for every input outputs 0 and gets a zero gradient for its own "
+        "weights. Does anything push it back?",
+    ],
+    question="Section 2 trains the spiral network for 10 epochs with plain SGD at learning rate "
+    "3.0. What will the monitor and the test accuracy show?",
+    options={
+        "a": "A few units die, but the big steps make the network learn fast: the test accuracy "
+        "ends well above chance (33%).",
+        "b": "The dead fractions climb within the first few dozen steps until whole layers are "
+        "dead, and the test accuracy is at chance.",
+        "c": "Many units die in the first steps, but they come back as training goes on, and the "
+        "test accuracy ends well above chance.",
+    },
+    explanations={
+        "a": "a large rate does not just learn faster. At step 4 already 44%, 75% and 84% of the "
+        "three layers' units are dead, from step 32 on hidden_2 and hidden_3 are 100% dead, and "
+        "the test accuracy is 33%, chance.",
+        "b": "by step 32 hidden_2 and hidden_3 are 100% dead (hidden_1 56%), and the test "
+        "accuracy is 33%, chance: the big steps threw the weighted sums below 0 for every input.",
+        "c": "a dead unit's own weights get an exactly-zero gradient, so nothing pulls it back by "
+        "itself. Steps 32 and 120 print the same 56%, 100%, 100%, and the accuracy is 33%.",
+    },
+    correct="b",
+    points=0,
+)
 
 
 # --- q1: count dead units by hand ----------------------------------------------------------------
@@ -378,5 +433,157 @@ q4 = DiagnosisExercise(
     points=2,
 )
 
-LESSON = Lesson("04_dead_relu", [q1, q2, q3, q4])
+# --- playground challenges: kill units with one control (p1), then revive them (p2) ---------------
+p1, p2 = challenges("04_dead_relu")
+
+
+# --- test your knowledge --------------------------------------------------------------------------
+k1 = QuizExercise(
+    id="k1",
+    answer="answer_k1",
+    hints=[
+        "Write down the gradient of one incoming weight of the unit: which factor depends on z?",
+        "relu′(z) is 0 for z < 0. If z < 0 for every example, what is each term of the sum?",
+    ],
+    question="A ReLU unit of hidden_2 outputs 0 for every training example. What does the next "
+    "gradient step do to its incoming weights and its bias?",
+    options={
+        "a": "It changes them a little: their gradient is small but not zero, so the unit "
+        "recovers slowly, like a layer with vanishing gradients.",
+        "b": "It changes them a lot: the unit contributes nothing, so its error is large and the "
+        "gradient pushes it back above 0.",
+        "c": "Nothing: every term of their gradient has the factor relu′(z) = 0, so the gradient "
+        "is exactly 0 and the step leaves them where they are.",
+    },
+    explanations={
+        "a": "a vanishing gradient is small, a dead unit's is exactly 0 (section 3 printed 0.0 "
+        "beside a live unit's 7.1e-05): no number of steps adds up zeros to a change.",
+        "b": "the loss may well be large, but it reaches the unit's weights only through "
+        "relu′(z), which is 0 on every example, so none of it gets through.",
+        "c": "∂L/∂w = Σ a · relu′(z) · ∂L/∂a, and relu′(z) = 0 on every example. Only a change "
+        "in the unit's inputs, made by the layers below, can bring z back above 0.",
+    },
+    correct="c",
+)
+
+k2 = QuizExercise(
+    id="k2",
+    answer="answer_k2",
+    hints=[
+        "A dead unit's own weights are frozen. What else does its weighted sum z = w·a + b "
+        "depend on?",
+        "z can change only if its inputs a change, and they change only if the layers below "
+        "receive a gradient.",
+    ],
+    question="Which of these dead units can still come back to life during training?",
+    options={
+        "a": "A unit of hidden_3, while hidden_1 and hidden_2 are alive and still learning.",
+        "b": "A unit of hidden_1, because the training examples come in a new order every epoch.",
+        "c": "A unit of hidden_2 in a network whose hidden_3 is entirely dead.",
+        "d": "Any dead unit, given enough epochs: dead units come back by themselves.",
+    },
+    explanations={
+        "a": "its own weights are frozen, but its inputs are the outputs of the layers below; "
+        "while those learn, they can push its weighted sum back above 0 (section 3 saw units of "
+        "hidden_2 and hidden_3 revive).",
+        "b": "a new order does not give it new inputs: its inputs are the data, the same set of "
+        "points every epoch. Dead on all of them, it stays dead (section 3: 0 of 8 revived).",
+        "c": "hidden_1 is alive, so it seems hidden_2's inputs could change; but with hidden_3 "
+        "entirely dead no gradient passes it, so hidden_1 never changes either (section 4).",
+        "d": "nothing in the unit itself moves: its gradient is exactly 0. It revives only if "
+        "the layers below change its inputs, and they may never do so.",
+    },
+    correct="a",
+)
+
+k3 = QuizExercise(
+    id="k3",
+    answer="answer_k3",
+    hints=[
+        "What exactly does the monitor count as dead: zero on some examples, or on all of them?",
+        "A unit that is positive on even a few examples gets a gradient from those examples.",
+    ],
+    question="DeadReLUMonitor reports 0% dead units in hidden_1, yet most of its units output 0 "
+    "on most probe examples. What does that tell you?",
+    options={
+        "a": "The monitor is wrong: units that are 0 most of the time are dead.",
+        "b": "The layer is dying: it will be 100% dead within a few more steps.",
+        "c": "The learning rate is too high: lower it until every unit is positive on most "
+        "examples.",
+        "d": "Nothing is wrong: ReLU units are meant to be off for part of the inputs, and each "
+        "one still learns from the examples where it is on.",
+    },
+    explanations={
+        "a": "a unit is dead only when it is 0 for EVERY example; one that is on for some "
+        "examples gets a gradient from them and keeps learning.",
+        "b": "being off on many inputs is not a step towards dying; units die when a step moves "
+        "their weighted sum below 0 for every input, and the reading gives no sign of that.",
+        "c": "a lower rate prevents units from being thrown off for every input; it is not meant "
+        "to make them positive on most examples, and the run shows no dead unit to prevent.",
+        "d": "that is how ReLU networks bend their decision boundaries: each unit is active on "
+        "one side of its line. Only a unit that is 0 on every example has stopped learning.",
+    },
+    correct="d",
+)
+
+k4 = QuizExercise(
+    id="k4",
+    answer="answer_k4",
+    hints=[
+        "What killed the units: the activation, the biases, or the size of the steps?",
+        "Pick the change that stops a single step from throwing a weighted sum below 0 for every "
+        "input, without bringing back another failure.",
+    ],
+    question="A ReLU network trained with SGD at a high learning rate shows its layers' dead "
+    "fractions climbing to 100% in the first few dozen steps, and its accuracy stays at chance. "
+    "Which change do you try first?",
+    options={
+        "a": "Keep everything and train for more epochs, so the units have time to revive.",
+        "b": "Lower the learning rate, so that no step moves a unit's weights and bias far enough "
+        "to push its weighted sum below 0 for every input.",
+        "c": "Switch to sigmoid, which never outputs exactly 0.",
+        "d": "Initialize the biases to -1, so that the units start out calmer.",
+    },
+    explanations={
+        "a": "a fully dead layer passes no gradient, so more epochs change none of the hidden "
+        "weights: section 4's network did not move at all in 10 epochs.",
+        "b": "the large steps are the cause; at 0.5 instead of 3.0 the lesson's network kept "
+        "most of its units alive and learned the spirals, on all three seeds.",
+        "c": "sigmoid units cannot die, but their slope is at most 0.25, so a deep sigmoid "
+        "network brings back the vanishing gradients of lesson 2.",
+        "d": "a negative bias pushes every weighted sum down, so even more units start dead: "
+        "that is section 4's second way to kill units.",
+    },
+    correct="b",
+)
+
+k5 = QuizExercise(
+    id="k5",
+    answer="answer_k5",
+    hints=[
+        "Compare the derivatives of ReLU and LeakyReLU for a negative input.",
+        "For a unit that is below 0 on every input, which activation still lets a gradient "
+        "reach its weights?",
+    ],
+    question="With biases of -1, the ReLU network stayed at chance while the same network with "
+    "LeakyReLU learned the spirals. Why?",
+    options={
+        "a": "LeakyReLU's slope for negative inputs is 0.2 instead of 0, so a unit that is below "
+        "0 for every input still gets a gradient and its weights can move back.",
+        "b": "LeakyReLU does not saturate for large positive inputs, unlike ReLU.",
+        "c": "LeakyReLU sets the negative biases back to zero when training starts.",
+    },
+    explanations={
+        "a": "the gradient of a unit's weights carries the activation's slope as a factor; at "
+        "0.2 it is small but never zero, so no unit ever stops learning.",
+        "b": "ReLU does not saturate for positive inputs either (its slope there is 1, as for "
+        "LeakyReLU); the two differ only for negative inputs, which is where the dead units are.",
+        "c": "the biases start at -1 in both networks; LeakyReLU changes the activation, not the "
+        "initialization. The units start below 0 and can climb back because a gradient reaches "
+        "them.",
+    },
+    correct="a",
+)
+
+LESSON = Lesson("04_dead_relu", [predict, q1, q2, q3, q4, p1, p2, k1, k2, k3, k4, k5])
 summary = LESSON.summary

@@ -1,5 +1,8 @@
 """Lesson 05 — Dropout regularization: exercises, hints, solutions and checks.
 
+``predict`` (ungraded) and k1–k5 are multiple-choice questions; p1 is a playground challenge
+(cure overfitting by changing only dropout or l2).
+
 Example
 -------
 >>> from labkit.exercises import lesson05 as ex
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labkit.exercises.challenges import challenges
 from labkit.exercises.core import (
     FunctionExercise,
     Incorrect,
@@ -20,9 +24,61 @@ from labkit.exercises.core import (
     expect_number,
 )
 from labkit.exercises.diagnosis import DiagnosisExercise
+from labkit.exercises.quiz import QuizExercise
 from labkit.exercises.recording import Recipe
 
-__all__ = ["CHOICES", "LESSON", "RUNS", "q1", "q2", "q3", "q4", "summary"]
+__all__ = [
+    "CHOICES",
+    "LESSON",
+    "RUNS",
+    "k1",
+    "k2",
+    "k3",
+    "k4",
+    "k5",
+    "p1",
+    "predict",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "summary",
+]
+
+
+# --- predict, then run: section 3's sweep of the rate -------------------------------------------
+predict = QuizExercise(
+    id="predict",
+    answer="prediction",
+    hints=[
+        "Think of the two ends first: what does rate 0.0 leave of the regularization, and what "
+        "does rate 1.0 leave of the network?",
+        "Section 1's network memorizes its 60 points; section 2 showed that dropout switches "
+        "units off only in training. Is the best rate at an end or in between?",
+    ],
+    question="Section 3 trains the 2×256 network on its 60 points with dropout rates 0.0, 0.3, "
+    "0.5, 0.8 and 1.0. How will the validation loss, averaged over the seeds, depend on the rate?",
+    options={
+        "a": "It falls all the way: the more dropout, the better, so 1.0 is best.",
+        "b": "It is lowest with no dropout: dropping units only throws away capacity.",
+        "c": "It falls from 0.0 to a low at a moderate rate, then rises again at 0.8 and 1.0.",
+        "d": "It hardly changes: dropout is switched off at inference, where the validation loss "
+        "is measured.",
+    },
+    explanations={
+        "a": "more dropout helps only up to a point: at 0.8 the mean validation loss is 0.535, "
+        "worse than 0.290 without dropout, and at 1.0 it is 1.240, above the class-frequency "
+        "loss 1.102.",
+        "b": "without dropout the network memorizes its 60 points: its mean validation loss is "
+        "0.290, against 0.110 at rate 0.3 and 0.106 at rate 0.5.",
+        "c": "0.290 at 0.0, 0.110 at 0.3, 0.106 at 0.5, then 0.535 at 0.8 (underfitting) and "
+        "1.240 at 1.0 (nothing learned): too little regularization overfits, too much underfits.",
+        "d": "dropout is off at inference, but it changed which weights training found: the "
+        "mean validation loss goes from 0.290 at 0.0 to 0.106 at 0.5 and 1.240 at 1.0.",
+    },
+    correct="c",
+    points=0,
+)
 
 
 # --- q1: inverted dropout in NumPy ---------------------------------------------------------------
@@ -380,5 +436,152 @@ q4 = DiagnosisExercise(
     points=2,
 )
 
-LESSON = Lesson("05_dropout", [q1, q2, q3, q4])
+# --- playground challenge: cure overfitting with dropout or l2 only -----------------------------
+(p1,) = challenges("05_dropout")
+
+
+# --- test your knowledge --------------------------------------------------------------------------
+k1 = QuizExercise(
+    id="k1",
+    answer="answer_k1",
+    hints=[
+        "What does a Keras Dropout layer do with training=False, and when does Keras pass it?",
+        "Section 2 checked three claims on a Dropout layer; the third was about inference mode. "
+        "Where did the 1/(1 − rate) scaling happen?",
+    ],
+    question="A network trained with Dropout(0.5) after each hidden layer is asked to predict "
+    "new points with model.predict. What does it compute?",
+    options={
+        "a": "It drops half of the units, as in training, so two calls on the same point give "
+        "different predictions.",
+        "b": "It uses a smaller network: the units dropped during training are removed for good.",
+        "c": "It uses every unit, with nothing dropped and nothing rescaled.",
+        "d": "It uses every unit, and multiplies each unit's output by 1 − rate = 0.5 to match "
+        "what the next layer saw in training.",
+    },
+    explanations={
+        "a": "Keras passes training=False inside predict and evaluate, and then the layer returns "
+        "its input unchanged: predictions are deterministic.",
+        "b": "no unit is dropped for good: each step dropped a new random subset, so every unit "
+        "was trained, and at inference all of them are used.",
+        "c": "at inference the Dropout layer is the identity. Inverted dropout already divided the "
+        "kept units by 1 − rate in training, so each unit's expected output is the same in both "
+        "modes.",
+        "d": "that is the original, non-inverted dropout. Keras's inverted dropout does the "
+        "scaling in training (dividing by 1 − rate), so at inference there is nothing left to "
+        "scale.",
+    },
+    correct="c",
+)
+
+k2 = QuizExercise(
+    id="k2",
+    answer="answer_k2",
+    hints=[
+        "Compare what the next layer receives in training, when a fraction `rate` of the units "
+        "is 0, with what it receives at inference, when none is.",
+        "Write the expected value of one unit's output in training: (1 − rate) · x / (1 − rate).",
+    ],
+    question="Why does inverted dropout divide the kept units by 1 − rate during training?",
+    options={
+        "a": "So that each unit's expected output in training equals its output at inference, "
+        "when nothing is dropped.",
+        "b": "So that the kept units learn faster, making up for the gradient the dropped units "
+        "lose.",
+        "c": "So that the loss cannot become NaN when the rate is high.",
+    },
+    explanations={
+        "a": "E[out] = (1 − rate) · x / (1 − rate) = x: the next layer sees inputs of the same "
+        "size in both modes, so the network need not be rescaled at inference.",
+        "b": "the scaling does make the kept units' gradients larger, but that is a side effect; "
+        "its purpose is to keep the size of the signal the same in training and at inference.",
+        "c": "the division is the one thing that COULD give NaN (at rate 1.0, 1 − rate = 0); "
+        "Keras handles rate 1.0 as a special case that returns zeros.",
+    },
+    correct="a",
+)
+
+k3 = QuizExercise(
+    id="k3",
+    answer="answer_k3",
+    hints=[
+        "Name the failure first: what does a validation loss that stops improving while the "
+        "training loss keeps falling mean?",
+        "Pick the change that makes memorizing the training points harder, not easier.",
+    ],
+    question="A run's training loss keeps falling by orders of magnitude, while its validation "
+    "loss reached its lowest point early and has crept up since. Which change addresses this?",
+    options={
+        "a": "Raise the learning rate, so the network reaches a better minimum sooner.",
+        "b": "Train for more epochs: the validation loss will follow the training loss down.",
+        "c": "Use a wider network, so it can represent the pattern better.",
+        "d": "Add dropout after the hidden layers and choose its rate by the validation loss.",
+    },
+    explanations={
+        "a": "the training loss is already falling fast, so the steps are not too small: the "
+        "network learns its training points too well, and faster steps only memorize faster.",
+        "b": "this is overfitting: after its best epoch the network only grows more confident on "
+        "its training points, and more epochs widen the gap instead of closing it.",
+        "c": "more weights per training example make memorizing easier: the overfitting network "
+        "already had about 67,000 weights for 60 points.",
+        "d": "the run overfits: it memorizes its training points. Dropout makes memorizing hard, "
+        "and choosing the rate by validation loss keeps it from underfitting.",
+    },
+    correct="d",
+)
+
+k4 = QuizExercise(
+    id="k4",
+    answer="answer_k4",
+    hints=[
+        "Is a training loss that goes UP a sign of memorizing too much or of fitting too little?",
+        "With rate 0.8, how much of the network is left in each training step?",
+    ],
+    question="With dropout rate 0.8, both the training and the validation loss end higher than "
+    "with no dropout at all. What is happening?",
+    options={
+        "a": "The network overfits even more, because dropout adds noise that it memorizes.",
+        "b": "It underfits: with most units dropped in every step, the network cannot even fit "
+        "its training points in the same number of steps.",
+        "c": "The scaling by 1/(1 − 0.8) = 5 blows up the activations, as exploding gradients do.",
+    },
+    explanations={
+        "a": "overfitting shows as a LOW training loss far below the validation loss; here the "
+        "training loss itself is high.",
+        "b": "too much regularization: the network cannot fit even what it sees. A lower rate "
+        "(0.3 or 0.5 in the sweep) regularizes without underfitting.",
+        "c": "the scaling keeps the expected output unchanged (section 2 measured the mean at "
+        "1.00), so the activations do not grow; what shrinks is the network left in each step.",
+    },
+    correct="b",
+)
+
+k5 = QuizExercise(
+    id="k5",
+    answer="answer_k5",
+    hints=[
+        "In each step a new random subset of units is missing. What does that stop a unit from "
+        "relying on?",
+        "Features that only work together with one exact set of other units are what memorizing "
+        "60 points builds.",
+    ],
+    question="Why does dropping random units during training reduce overfitting?",
+    options={
+        "a": "It makes the network smaller, so it has fewer weights to memorize with.",
+        "b": "It slows training down, so the network stops before it can memorize.",
+        "c": "No unit can rely on particular partners being present, so each must be useful on "
+        "its own, in many different sub-networks.",
+    },
+    explanations={
+        "a": "every weight is still there and trained, and at inference all units are used; "
+        "only the set that takes part in each training step is random.",
+        "b": "the runs with useful rates still reach training accuracy 1.00 in the same number "
+        "of steps; what changes is what they learn, not when they stop.",
+        "c": "co-adapted features that only fit one exact set of units, the way to memorize a "
+        "few points, do not survive random dropping; features that carry over to new points do.",
+    },
+    correct="c",
+)
+
+LESSON = Lesson("05_dropout", [predict, q1, q2, q3, q4, p1, k1, k2, k3, k4, k5])
 summary = LESSON.summary

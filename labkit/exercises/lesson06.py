@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labkit.exercises.challenges import challenges
 from labkit.exercises.core import (
     FunctionExercise,
     Incorrect,
@@ -19,6 +20,7 @@ from labkit.exercises.core import (
     expect_array,
 )
 from labkit.exercises.diagnosis import DiagnosisExercise
+from labkit.exercises.quiz import QuizExercise
 from labkit.exercises.recording import Recipe
 from labkit.exercises.training import CHECK_SEED, train_for_check
 
@@ -30,12 +32,56 @@ __all__ = [
     "RUNS",
     "TARGET_ACCURACY",
     "broken_model",
+    "k1",
+    "k2",
+    "k3",
+    "k4",
+    "k5",
+    "p1",
+    "predict",
     "q1",
     "q2",
     "q3",
     "q4",
     "summary",
 ]
+
+
+# --- predict, then run: the dropout sweep of section 4 -------------------------------------------
+predict = QuizExercise(
+    id="predict",
+    answer="prediction",
+    hints=[
+        "Dropout is a remedy for overfitting. Has this network had time to overfit the whole fit "
+        "split in 10 epochs?",
+        "A dropped unit cannot help fit this step's batch: with nothing to regularize, what does "
+        "dropping units cost?",
+    ],
+    question="Section 4 trains the ReLU network with dropout 0.0, 0.2 and 0.4, three seeds "
+    "each, 10 epochs on the whole fit split. Which rate will have the lowest mean validation "
+    "loss?",
+    options={
+        "a": "0.4: the most dropout regularizes the most, so it generalizes best.",
+        "b": "0.2: a moderate rate is the sweet spot between too little and too much.",
+        "c": "0.0: at this budget the network does not overfit, so dropout only slows learning.",
+        "d": "No clear winner: one rate's seeds will disagree more than the rates do.",
+    },
+    explanations={
+        "a": "Tempting if dropout always improves generalization, but it is a remedy for "
+        "overfitting. Rate 0.4 had the highest mean validation loss, 0.237, against 0.120 "
+        "without dropout: dropping 40 % of the units at every step slows the fit.",
+        "b": "A sweet spot exists only when there is overfitting to fight. Rate 0.2 (mean "
+        "validation loss 0.146) lost to no dropout at all (0.120).",
+        "c": "The mean validation losses were 0.120, 0.146 and 0.237 for rates 0.0, 0.2 and "
+        "0.4. In 10 epochs the network has not begun to memorize its training digits, so "
+        "dropout has nothing to fix and only makes each step noisier.",
+        "d": "A fair worry with one run per rate, which is why there are three seeds. But the "
+        "largest gap between the rates' means, 0.117, is larger than the largest spread across "
+        "one rate's seeds, 0.048: the choice is not seed noise.",
+    },
+    correct="c",
+    points=0,
+)
 
 
 # --- q1: one-hot labels --------------------------------------------------------------------------
@@ -390,5 +436,194 @@ q4 = DiagnosisExercise(
 )
 
 
-LESSON = Lesson("06_capstone", [q1, q2, q3, q4])
+# --- p1: the playground challenge (declared in challenges.py) -------------------------------------
+(p1,) = challenges("06_capstone")
+
+
+# --- test your knowledge: the whole course --------------------------------------------------------
+k1 = QuizExercise(
+    id="k1",
+    answer="answer_k1",
+    hints=[
+        "Look at where the gradient gets small: gradually, layer by layer, or all at once at "
+        "one layer?",
+        "σ′ ≤ 0.25 at every sigmoid layer shrinks the backward signal a little at a time; a ReLU "
+        "unit whose input is negative for every example passes back exactly 0.",
+    ],
+    question="Two digits runs both end with the loss at ln 10 ≈ 2.30, the cost of a uniform "
+    "guess. In run X (sigmoid) the gradient norm shrinks layer by layer, the first layer's about "
+    "10⁻⁴ of the largest. In run Y (ReLU) one hidden layer is 100 % dead, and the layers below it "
+    "get a gradient of exactly 0. Which diagnoses and remedies fit?",
+    options={
+        "a": "Both vanishing gradients: switch both to ReLU with He initialization.",
+        "b": "X vanishing gradients (ReLU with He); Y dead ReLU units (leaky ReLU, or a start "
+        "and learning rate that do not kill them).",
+        "c": "Both a learning rate too low: raise it in both runs.",
+        "d": "X dead units, Y vanishing gradients: a gradient of exactly 0 is vanishing taken "
+        "to the extreme.",
+    },
+    explanations={
+        "a": "Tempting, since Y's lower layers get no gradient either. But Y already uses ReLU: "
+        "its gradient is not shrunk by many small factors, it is cut off at one layer whose "
+        "units output 0 for every example and so pass back exactly 0.",
+        "b": "In X every sigmoid layer multiplies the backward signal by σ′ ≤ 0.25, so it fades "
+        "layer by layer; ReLU has slope 1 where it is active. In Y one layer is silent for every "
+        "input and passes back 0; only a slope for negative inputs (leaky ReLU), or not pushing "
+        "the units there in the first place, lets the gradient through.",
+        "c": "Tempting because neither loss moves. But a larger step scales every layer's update "
+        "by the same factor: X's top layers overshoot long before its first layer moves, and for "
+        "Y's dead units 0 times any learning rate is still 0.",
+        "d": "Tempting because both end in a tiny gradient, but the mechanism names the remedy. "
+        "X's gradient fades gradually and it has no dead units (a sigmoid never outputs exactly "
+        "0); Y's drops to 0 at the single dead layer. Swapped, each run gets a remedy for a "
+        "fault it does not have.",
+    },
+    correct="b",
+)
+
+k2 = QuizExercise(
+    id="k2",
+    answer="answer_k2",
+    hints=[
+        "Compare the two loss curves: what does it mean when the training loss keeps falling "
+        "while the validation loss turns up?",
+        "Healthy gradients and no dead units say the optimizer works: the network learns its "
+        "100 training digits too well. Which remedy in the course targets that?",
+    ],
+    question="A network trains on only 100 digits. Its training loss falls to almost 0; the "
+    "validation loss reaches its lowest point early, then climbs for the rest of the run. Every "
+    "layer's gradient norm is of similar size and no layer has dead units. Which change "
+    "addresses the cause?",
+    options={
+        "a": "Lower the learning rate, so the validation loss does not run away.",
+        "b": "Switch to ReLU with He initialization.",
+        "c": "A wider, deeper network, so it fits the validation digits as well as the training "
+        "ones.",
+        "d": "Dropout (or more training data, or stopping at the lowest validation loss).",
+    },
+    explanations={
+        "a": "Tempting because the run goes wrong as training goes on, but a smaller step only "
+        "reaches the same memorized solution later. The cause is far more weights than 100 "
+        "examples can pin down, not the step size.",
+        "b": "That is the remedy for vanishing gradients, and the monitors rule them out: every "
+        "layer's gradient norm is of similar size, and the training loss does fall, to almost 0.",
+        "c": "More capacity makes memorizing 100 digits easier still, so the gap between the "
+        "training and validation loss grows. The network never trains on the validation "
+        "digits: it cannot fit them, only generalize to them.",
+        "d": "A training loss near 0 with a climbing validation loss is memorization. Dropout "
+        "makes each unit useful without the others, so the network cannot lean on the quirks "
+        "of particular training digits; more data or stopping at the validation minimum attack "
+        "the same cause.",
+    },
+    correct="d",
+)
+
+k3 = QuizExercise(
+    id="k3",
+    answer="answer_k3",
+    hints=[
+        "A NaN means some number grew until it overflowed. What can grow once the gradient "
+        "reaches every layer at full size?",
+        "Nothing else changed: the weights are still three times the right scale and the "
+        "learning rate is still 1.0. Why did they do no harm while the sigmoids were saturated?",
+    ],
+    question="A ten-layer sigmoid network starts with weights three times Glorot's size and "
+    "trains with SGD at learning rate 1.0. Its loss stays flat and the monitor reports "
+    "vanishing gradients. You switch to ReLU with He initialization, change nothing else, and "
+    "now the loss becomes NaN. What happened?",
+    options={
+        "a": "ReLU was the wrong remedy: go back to sigmoid and raise the learning rate instead.",
+        "b": "The ReLU units died, and dead units make the loss NaN.",
+        "c": "The saturated sigmoids hid two more faults: weights three times the right scale "
+        "and a learning rate far too large, which blow up the gradient now that it gets through.",
+        "d": "Bad luck with the seed: run it again with another one.",
+    },
+    explanations={
+        "a": "Tempting, since the change made things visibly worse. But the sigmoid run was not "
+        "healthy, only stuck: its gradient vanished, and a larger step cannot lift a first layer "
+        "whose gradient is orders of magnitude below the top's without the top overshooting.",
+        "b": "Dead units stop the loss moving; they do not make it NaN. A dead unit outputs 0 and "
+        "passes back 0. NaN means numbers grew until they overflowed: exploding.",
+        "c": "One failure can mask another. Saturated sigmoids passed back almost no gradient, so "
+        "neither the oversized weights nor the huge step could do harm. With ReLU, weights three "
+        "times He's scale multiply the signal by about 3 in every layer, and a learning rate of "
+        "1.0 turns the large gradients into huge steps. Restore the scale, lower the learning "
+        "rate, and read the monitors again after every change.",
+        "d": "Weights three times the right scale amplify the signal in every layer on every "
+        "seed: another seed draws other weights, not smaller ones. A failure that follows from "
+        "the set-up comes back until the set-up changes.",
+    },
+    correct="c",
+)
+
+k4 = QuizExercise(
+    id="k4",
+    answer="answer_k4",
+    hints=[
+        "from_logits=True tells the loss: what you get are logits, apply softmax yourself. What "
+        "does it get here?",
+        "Softmax of numbers between 0 and 1: how different can the resulting probabilities be?",
+    ],
+    question="Exercise 3's broken network ends in a softmax layer, and the check trains it with "
+    "SparseCategoricalCrossentropy(from_logits=True). What does that combination do?",
+    options={
+        "a": "The loss applies softmax again to numbers already in [0, 1], so the probabilities "
+        "it scores stay close to uniform and the gradient is small.",
+        "b": "Nothing: probabilities are a valid kind of logits, so training is the same.",
+        "c": "Keras notices the double softmax and raises an error before training.",
+        "d": "Only the reported accuracy is wrong; the loss and its gradient are unaffected.",
+    },
+    explanations={
+        "a": "Inputs in [0, 1] differ by at most 1, so the second softmax gives probabilities "
+        "within a factor e ≈ 2.7 of each other: with ten classes none can exceed about 0.23, the "
+        "loss cannot fall far, and the gradient through two softmaxes is small. Leave the output "
+        "layer linear and let the loss apply the softmax.",
+        "b": "Tempting, because a logit may be any real number and a probability is one. But "
+        "from_logits=True makes the loss apply softmax itself: the outputs, already squeezed "
+        "into [0, 1], are squeezed a second time.",
+        "c": "It would be convenient, but the loss cannot tell probabilities from logits that "
+        "happen to lie in [0, 1]: it trusts the flag. The mistake runs silently, which is why "
+        "Exercise 3's check looks at the last layer.",
+        "d": "The second softmax keeps the order of the classes, so the predicted class is the "
+        "same; but the loss is computed from the squashed probabilities, and so is the gradient "
+        "that training follows.",
+    },
+    correct="a",
+)
+
+k5 = QuizExercise(
+    id="k5",
+    answer="answer_k5",
+    hints=[
+        "One run per setting is one draw of the initial weights and dropout masks. How much do "
+        "the draws alone move the validation loss?",
+        "Section 4 compares two numbers before trusting its choice: the gap between the rates' "
+        "means and the spread across one rate's seeds.",
+    ],
+    question="In a sweep like section 4's, two dropout rates' mean validation losses differ by "
+    "0.01, while one rate's three seeds spread over 0.05. What is the sound conclusion?",
+    options={
+        "a": "Keep the rate with the lower mean: lower is better.",
+        "b": "The sweep cannot tell the two rates apart: run more seeds, or keep the simpler "
+        "choice.",
+        "c": "Evaluate both on the test set and keep the one that scores better there.",
+        "d": "Keep the larger rate: more dropout generalizes better.",
+    },
+    explanations={
+        "a": "Tempting because one mean is lower. But three other seeds could reverse the order: "
+        "a gap five times smaller than the spread across seeds says nothing about the rates.",
+        "b": "When the seeds disagree more than the rates, the choice is within seed noise. "
+        "More seeds shrink the noise in the means; otherwise the simpler model (less dropout) "
+        "is as good a choice as any.",
+        "c": "Tempting, since the test set is the honest judge. But a test set that made a "
+        "choice no longer estimates the accuracy on new digits independently: choose on the "
+        "validation data and look at the test set once, at the end.",
+        "d": "Dropout is a remedy for overfitting, not a default: in section 4 the largest rate "
+        "had the highest validation loss.",
+    },
+    correct="b",
+)
+
+
+LESSON = Lesson("06_capstone", [predict, q1, q2, q3, q4, p1, k1, k2, k3, k4, k5])
 summary = LESSON.summary

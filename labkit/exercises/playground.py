@@ -65,6 +65,7 @@ def learns(margin: float) -> Goal:
         )
 
     goal.__name__ = f"learns({margin:g})"
+    goal.constants = {"margin": margin, "margin_points": round(margin * 100)}
     return goal
 
 
@@ -100,6 +101,7 @@ def dead_at_least(fraction: float) -> Goal:
         return f"{dead[layer]:.0%} of {layer}'s units dead"
 
     goal.__name__ = f"dead_at_least({fraction:g})"
+    goal.constants = {"dead_at_least": fraction}
     return goal
 
 
@@ -117,6 +119,7 @@ def no_dead(fraction: float) -> Goal:
         return "no layer with many dead units"
 
     goal.__name__ = f"no_dead({fraction:g})"
+    goal.constants = {"dead_below": fraction}
     return goal
 
 
@@ -133,6 +136,7 @@ def loss_below(limit: float) -> Goal:
         return f"test loss {s['test_loss']:.3g} (training loss {s['train_loss']:.3g})"
 
     goal.__name__ = f"loss_below({limit:g})"
+    goal.constants = {"loss_below": limit}
     return goal
 
 
@@ -161,7 +165,16 @@ class PlaygroundExercise(Exercise):
         super().__post_init__()
         if not self.goal:
             raise ValueError(f"challenge {self.id} needs a goal, e.g. goal=[learns(0.2)]")
-        self.setup()  # unknown preset or control: fail at declaration, not in a student's check
+        handed = self.setup()  # unknown preset or control: fail at declaration, not in a check
+        # What the lesson's prose may state as {{p1.steps}}, {{p1.margin:.0%}}, {{p1.start_depth}}
+        self.constants = {
+            "steps": self.steps,
+            "max_changes": self.max_changes,
+            "seeds": len(self.seeds),
+            **{f"start_{name}": value for name, value in handed.items()},
+            **{k: v for g in self.goal for k, v in getattr(g, "constants", {}).items()},
+            **self.constants,
+        }
 
     def setup(self) -> dict:
         """The handed-out controls: the preset with ``start`` applied."""

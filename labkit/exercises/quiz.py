@@ -94,4 +94,7 @@ class QuizExercise(Exercise):
     def __str__(self) -> str:
         lines = [f"{self.id}. {self.question}"]
         lines += [f"  {k}) {text}" for k, text in self.options.items()]
+        lines.append(f'Answer with {self.answer} = "…", then {self.name}.check({self.answer}).')
         return "\n".join(lines)
+
+    __repr__ = __str__  # a notebook's plain-text output is the question, not the dataclass

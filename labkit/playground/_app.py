@@ -3,7 +3,8 @@
 The app uses core ipywidgets only (buttons, sliders, dropdowns, ``Image``, ``HTML``), which
 JupyterLab, Jupyter Notebook and Google Colab render without any extension (Colab needs
 ``enable_custom_widget_manager()`` only for third-party widget libraries). The panels are one
-matplotlib figure rendered to PNG into an ``Image`` widget.
+matplotlib figure rendered to PNG into an ``Image`` widget; a frame blits the new data onto the
+figure's static parts, rendered once (:class:`labkit.playground._figures.Frames`).
 
 Play runs as an ``asyncio`` task on the kernel's own event loop, not in a thread: it trains a
 chunk of steps (as long as a frame takes to draw, at least a tenth of a second), yields to the
@@ -33,7 +34,7 @@ __all__ = ["App", "interactive", "show"]
 MODE_ENV = "LABKIT_PLAYGROUND"
 """``live`` or ``static`` forces the mode of ``show()``; otherwise it is detected."""
 STATIC_STEPS = 200
-FRAME_SECONDS = 0.1  # training time per frame while playing
+FRAME_SECONDS = 0.2  # one frame while playing, training and drawing: 5 frames per second
 
 
 def interactive() -> bool:
@@ -111,7 +112,7 @@ class App:
 
         self.pg = pg
         self._task = None
-        self._fig = _figures.figure()
+        self._frames = _figures.Frames()
         self.controls = {}
         for name, control in CONTROLS.items():
             if name in pg.hidden or name == "seed":
@@ -188,7 +189,7 @@ class App:
         try:
             while self.play.value:
                 start = time.perf_counter()
-                self.pg.run(steps=chunk, every=max(1, chunk // 10))  # ~10 records a frame
+                self.pg.run(steps=chunk, every=chunk)  # a record a frame: records cost steps
                 took = time.perf_counter() - start
                 await asyncio.sleep(0)  # let the kernel handle widget messages (Pause, controls)
                 if not self.play.value:
@@ -196,8 +197,8 @@ class App:
                 start = time.perf_counter()
                 self.refresh()
                 drawing = time.perf_counter() - start
-                # Train about as long as a frame takes to draw (at least FRAME_SECONDS).
-                wanted = max(FRAME_SECONDS, drawing)
+                # Train for what drawing leaves of the frame (at least one step).
+                wanted = max(FRAME_SECONDS - drawing, 0.0)
                 chunk = max(1, min(200, round(chunk * wanted / max(took, 1e-3))))
                 await asyncio.sleep(0.01)
         finally:
@@ -207,8 +208,7 @@ class App:
     def refresh(self) -> None:
         """Redraw the panels, the step counter and the findings."""
         pg = self.pg
-        _figures.draw(self._fig, pg)
-        self.image.value = _figures.png(self._fig)
+        self.image.value = self._frames.png(pg)
         s = pg.summary()
         self.status.value = (
             f"step <b>{pg.step}</b> · seed {pg.controls['seed']} · test accuracy "

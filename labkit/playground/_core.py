@@ -14,6 +14,7 @@ from labkit.diagnose import (
     Finding,
     dead_relu_findings,
     exploding_finding,
+    overfitting_finding,
     update_ratio_findings,
     vanishing_finding,
 )
@@ -484,6 +485,8 @@ class Playground:
         found += dead_relu_findings(dead, step=self.step)
         if self.controls["learning_rate"] > 0 and all(math.isfinite(v) for v in norms.values()):
             found += update_ratio_findings(self.latest("update_ratio"), step=self.step)
+        losses = [(r["train_loss"], r["test_loss"]) for r in self.history]
+        found.append(overfitting_finding(*zip(*losses), step=self.step))
         return _one_per_kind([f for f in found if f is not None])
 
     def summary(self) -> dict:

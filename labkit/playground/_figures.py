@@ -1,15 +1,30 @@
-"""The playground's panels as one matplotlib ``Figure`` (live frames and the static summary)."""
+"""The playground's panels as one matplotlib ``Figure``: the static summary and live frames.
+
+:func:`draw` and :func:`png` render a whole figure (the static summary). :class:`Frames` renders
+the live app's frames: it builds the axes, labels, legends and artists once, renders the static
+parts once and per frame only updates the data and blits it onto that background. It renders
+the whole figure again only when the layout changes (another network, an axis's limits outgrown).
+"""
 
 from __future__ import annotations
 
 import io
 import math
+import struct
+import warnings
+import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
+from contourpy import contour_generator
 from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.spines import Spine
+from matplotlib.text import Text
 from matplotlib.ticker import LogLocator, NullLocator
 
 from labkit.diagnose import (
@@ -19,14 +34,21 @@ from labkit.diagnose import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from matplotlib.artist import Artist
+
     from labkit.playground._core import Playground
 
-__all__ = ["draw", "figure", "png", "table"]
+    Update = Callable[[Playground], list[Artist]]
+
+__all__ = ["Frames", "draw", "figure", "png", "table"]
 
 CLASS_COLOURS = ("#e8710a", "#1967d2")  # class 0 orange, class 1 blue (as in TF Playground)
 BOUNDARY_CMAP = LinearSegmentedColormap.from_list("playground", ["#f6b26b", "#ffffff", "#6fa8dc"])
 FLOOR = 1e-12  # where a zero gradient norm is drawn on a log axis
 BASELINE_LOSS = math.log(2)  # cross-entropy of predicting 50/50
+RED = "#d93025"
 
 
 def figure() -> Figure:
@@ -42,26 +64,10 @@ def draw(fig: Figure, pg: Playground) -> Figure:
 
     Example
     -------
-    >>> fig = draw(figure(), Playground())  # doctest: +SKIP
+    >>> png(draw(figure(), Playground()))  # doctest: +SKIP
     """
-    (boundary, losses, history), (profile, dead, ratios) = fig.axes[:3], fig.axes[3:6]
-    for ax in fig.axes:
-        ax.clear()
-    _boundary(boundary, pg)
-    _losses(losses, pg)
-    _norm_history(history, pg)
-    _profile(profile, pg)
-    _dead(dead, pg)
-    _ratios(ratios, pg)
-    c = pg.controls
-    fig.suptitle(
-        f"step {pg.step} · {c['dataset']} · {c['depth']}×{c['width']} {c['activation']}, "
-        f"{c['initializer']} ×{c['init_scale']:g}, {c['optimizer']} lr {c['learning_rate']:g}"
-        + (" · batch norm" if c["batch_norm"] else "")
-        + (f" · dropout {c['dropout']:g}" if c["dropout"] else "")
-        + (f" · L2 {c['l2']:g}" if c["l2"] else ""),
-        fontsize=12,
-    )
+    for update in _build(fig, pg, _layout(pg, None, live=False)):
+        update(pg)
     return fig
 
 
@@ -72,48 +78,238 @@ def png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _boundary(ax, pg: Playground) -> None:
+class Frames:
+    """The live app's frames of one playground as PNG bytes, cheap to render again and again.
+
+    A full render draws the static parts (axes, ticks, labels, titles) into a background. A
+    frame restores it and draws the data; what sits over the data but changes rarely (legends,
+    spines, the data points, the changing titles: text is what costs) is drawn once alone and
+    composited in its place in the drawing order. A full render happens when the layout changes
+    (another network, an axis's limits outgrown: :func:`_layout`).
+
+    Example
+    -------
+    >>> frames = Frames()
+    >>> first = frames.png(pg)  # doctest: +SKIP
+    >>> pg.run(steps=10); second = frames.png(pg)  # a blit  # doctest: +SKIP
+    """
+
+    def __init__(self):
+        self.fig = figure()
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.layout = None
+        self._updates: list[Update] = []
+        self._background = None
+        self._scratch = RendererAgg(*self.canvas.get_width_height(), self.fig.dpi)
+        self._overlays: dict[Artist, tuple] = {}  # artist: (what it shows, its overlay or None)
+
+    def png(self, pg: Playground) -> bytes:
+        """``pg``'s current state as a PNG: a blit, or a full render when the layout changed."""
+        layout = _layout(pg, self.layout, live=True)
+        rebuild = layout != self.layout
+        if rebuild:
+            self.layout, self._updates = layout, _build(self.fig, pg, layout)
+        dynamic = self._dynamic(pg)
+        if rebuild:
+            for artist in dynamic:
+                artist.set_animated(True)
+            self.canvas.draw()  # everything but the animated (dynamic) artists
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._overlays = {}
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        for artist in sorted(dynamic, key=lambda a: a.get_zorder()):  # as a full render does
+            overlay = None
+            if isinstance(artist, (Legend, Spine, PathCollection, Text)):
+                text = isinstance(artist, Text)
+                key = (artist.get_text(), artist.get_visible()) if text else ()
+                shown, overlay = self._overlays.get(artist, (None, None))
+                if shown != key:  # a text that changed is drawn; overlaid once it stays
+                    shown, overlay = key, None if text else self._overlay(artist)
+                elif overlay is None:
+                    overlay = self._overlay(artist)
+                self._overlays[artist] = (shown, overlay)
+            if overlay is None:
+                artist.draw(renderer)
+            else:
+                ys, xs, added, kept = overlay
+                pixels[ys, xs, :3] = (added + pixels[ys, xs, :3] * kept) // 255
+        return _png(pixels[..., :3])
+
+    def _dynamic(self, pg: Playground) -> list[Artist]:
+        """Update the data; the artists that change, with each axes' spines (drawn over them)."""
+        artists = [a for update in self._updates for a in update(pg)]
+        return artists + [s for ax in self.fig.axes[:6] for s in ax.spines.values()]
+
+    def _overlay(self, artist: Artist) -> tuple:
+        """``artist`` drawn alone: its pixels' rows and columns, what they add (colour × alpha)
+        and what they keep of what is under them (255 − alpha)."""
+        self._scratch.clear()  # transparent
+        artist.draw(self._scratch)
+        rgba = np.asarray(self._scratch.buffer_rgba())
+        ys, xs = np.nonzero(rgba[..., 3])
+        alpha = rgba[ys, xs, 3:].astype(np.uint16)
+        return ys, xs, rgba[ys, xs, :3] * alpha, 255 - alpha
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """``rgb`` (height × width × 3 bytes) as a PNG: unfiltered, fast zlib (about 10 ms a frame;
+    PIL's filtered encoding takes over twice as long for the same size)."""
+    height, width, _ = rgb.shape
+    rows = np.zeros((height, width * 3 + 1), np.uint8)  # each row: filter type 0, then pixels
+    row_pixels = rows[:, 1:]
+    row_pixels.shape = (height, width, 3)  # a view (never a copy) to write into
+    row_pixels[:] = rgb
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 3))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _layout(pg: Playground, old: tuple | None, live: bool) -> tuple:
+    """What the panels' static parts depend on; a live frame holds limits it has not outgrown."""
+    old = old or (None,) * 6
+    records = [r for r in pg.history if r["grad_norms"]]
+    norms, ratios = pg.latest("grad_norms"), pg.latest("update_ratio")
+    xlim = (0, _nice_step(pg.step) if live else max(pg.step, 1))
+    losses = np.array([r[k] for r in pg.history for k in ("train_loss", "test_loss")], float)
+    finite = losses[np.isfinite(losses) & (losses > 0)]
+    log = bool(finite.size and finite.max() > 100 * max(finite.min(), 1e-3))
+    ylim = None
+    if live:
+        values = np.append(finite, BASELINE_LOSS)
+        ylim = _decades(values.min(), values.max()) if log else (0, _nice_top(values.max() * 1.05))
+    history = _log_values([v for r in records for v in r["grad_norms"].values()])
+    history = history[np.isfinite(history)]
+    hlim = None if history.size else (1.0, 10.0)  # no finite norm: any decade
+    if live and history.size:
+        hlim = _decades(history.min(), history.max())
+    profile = _log_values(list(norms.values()))
+    profile = profile[np.isfinite(profile)]
+    plim = (1.0, 10.0)
+    if profile.size:
+        top = profile.max()
+        plim = (min(profile.min(), top * DEFAULT_VANISHING_RATIO) / 3, top * 30)
+        plim = _hold(old[3] and old[3][-1], plim, log=True) if live else plim
+    values, shown = _update_ratios(pg)
+    shown = shown[np.isfinite(shown)]
+    rlim = (min(-6.0, *(shown - 0.5)), max(0.0, *(shown + 0.5))) if shown.size else (-6.0, 0.0)
+    rlim = _hold(old[5] and old[5][-1], rlim, log=False) if live else rlim
+    return (
+        (),
+        (log, xlim, ylim),
+        (tuple(pg.layers) if records else (), len(records) == 1, xlim, hlim),
+        (tuple(norms), bool(profile.size), plim),
+        (tuple(pg.history[-1]["dead"]), pg.controls["activation"]),
+        (tuple(ratios), bool(np.isneginf(values).any()), rlim),
+    )
+
+
+def _nice_step(step: int) -> int:
+    """The x axis's end for ``step`` in a live frame: 200, 500, 1000, 2000... (rarely changes: a
+    longer axis costs a full redraw)."""
+    step, scale = max(step, 200), 1
+    while True:
+        for end in (scale, 2 * scale, 5 * scale):
+            if end >= step:
+                return end
+        scale *= 10
+
+
+def _nice_top(value: float) -> float:
+    """A round number at least ``value`` (> 0): 0.8 for 0.74, 1.5 for 1.3."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(
+        round(m * scale, 12) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * scale >= value
+    )
+
+
+def _decades(low: float, high: float) -> tuple[float, float]:
+    """Whole decades around ``[low, high]`` (> 0), for a log axis's limits."""
+    return 10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high))
+
+
+def _hold(old: tuple | None, wanted: tuple, log: bool) -> tuple:
+    """Limits for ``wanted`` that a live frame keeps while they hold it: the ``old`` ones if they
+    do with at most 4 decades (2 units) to spare, else ``wanted`` rounded outwards to whole units
+    (and a decade more each side on a log axis, as a latest-values panel moves up and down)."""
+    f, inv, pad, spare = (math.log10, lambda v: 10.0**v, 1, 4) if log else (float, float, 0, 2)
+    lo, hi = f(wanted[0]), f(wanted[1])
+    if old is not None:
+        old_lo, old_hi = f(old[0]), f(old[1])
+        if old_lo <= lo and hi <= old_hi and (old_hi - old_lo) - (hi - lo) <= spare:
+            return old
+    return inv(math.floor(lo) - pad), inv(math.ceil(hi) + pad)
+
+
+def _build(fig: Figure, pg: Playground, layout: tuple) -> list[Update]:
+    """Clear ``fig`` and draw the static parts of ``layout``; returns the panels' updates."""
+    for ax in fig.axes:
+        ax.clear()
+    panels = (_boundary, _losses, _norm_history, _profile, _dead, _ratios)
+    updates = [panel(ax, pg, *part) for panel, ax, part in zip(panels, fig.axes, layout)]
+    title = fig.suptitle("", fontsize=12)
+
+    def update(pg: Playground) -> list[Artist]:
+        c = pg.controls
+        title.set_text(
+            f"step {pg.step} · {c['dataset']} · {c['depth']}×{c['width']} {c['activation']}, "
+            f"{c['initializer']} ×{c['init_scale']:g}, {c['optimizer']} lr {c['learning_rate']:g}"
+            + (" · batch norm" if c["batch_norm"] else "")
+            + (f" · dropout {c['dropout']:g}" if c["dropout"] else "")
+            + (f" · L2 {c['l2']:g}" if c["l2"] else "")
+        )
+        return [title]
+
+    return [*updates, update]
+
+
+def _boundary(ax, pg: Playground) -> Update:
     xs, ys, p = pg.predict_grid()
     extent = (xs[0], xs[-1], ys[0], ys[-1])
-    ax.imshow(p, origin="lower", extent=extent, cmap=BOUNDARY_CMAP, vmin=0, vmax=1, aspect="auto")
-    if np.all(np.isfinite(p)) and p.min() < 0.5 < p.max():
-        ax.contour(xs, ys, p, levels=[0.5], colors="#444444", linewidths=1)
+    image = ax.imshow(
+        p, origin="lower", extent=extent, cmap=BOUNDARY_CMAP, vmin=0, vmax=1, aspect="auto"
+    )
+    points = []
     for label, colour in enumerate(CLASS_COLOURS):
         train = pg.y_train == label
         test = pg.y_test == label
-        ax.scatter(
-            *pg.x_train[train].T,
-            s=16,
-            color=colour,
-            edgecolor="white",
-            linewidth=0.5,
-            label=f"class {label}, train",
+        points.append(
+            ax.scatter(
+                *pg.x_train[train].T,
+                s=16,
+                color=colour,
+                edgecolor="white",
+                linewidth=0.5,
+                label=f"class {label}, train",
+            )
         )
-        ax.scatter(
-            *pg.x_test[test].T,
-            s=18,
-            facecolor="none",
-            edgecolor=colour,
-            linewidth=1.2,
-            label=f"class {label}, test",
-        )
-    if not np.any(np.isfinite(p)):
-        ax.text(
-            0.5,
-            0.55,
-            "the network outputs NaN",
-            transform=ax.transAxes,
-            ha="center",
-            color="#d93025",
-            fontsize=11,
-            bbox={"facecolor": "white", "edgecolor": "#d93025"},
+        points.append(
+            ax.scatter(
+                *pg.x_test[test].T,
+                s=18,
+                facecolor="none",
+                edgecolor=colour,
+                linewidth=1.2,
+                label=f"class {label}, test",
+            )
         )
     ax.set_xlim(extent[:2])
     ax.set_ylim(extent[2:])
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title("Decision boundary (background: P(class 1))")
-    ax.legend(
+    legend = ax.legend(
         fontsize="xx-small",
         loc="lower center",
         ncol=4,
@@ -121,48 +317,92 @@ def _boundary(ax, pg: Playground) -> None:
         handletextpad=0.1,
         columnspacing=0.6,
     )
+    nan = ax.text(
+        0.5,
+        0.55,
+        "the network outputs NaN",
+        transform=ax.transAxes,
+        ha="center",
+        color=RED,
+        fontsize=11,
+        bbox={"facecolor": "white", "edgecolor": RED},
+    )
+    boundary = ax.add_collection(LineCollection([], colors="#444444", linewidths=1, zorder=2))
+
+    def update(pg: Playground) -> list[Artist]:
+        xs, ys, p = pg.predict_grid()
+        image.set_data(p)
+        lines = []  # the 0.5 contour, as ax.contour draws it (contourpy, mpl2014)
+        if np.all(np.isfinite(p)) and p.min() < 0.5 < p.max():
+            lines = contour_generator(
+                xs, ys, p, name="mpl2014", corner_mask=True, line_type="SeparateCode"
+            ).lines(0.5)[0]
+        boundary.set_segments(lines)
+        nan.set_visible(not np.any(np.isfinite(p)))
+        return [image, *points, boundary, nan, legend]
+
+    return update
 
 
-def _losses(ax, pg: Playground) -> None:
-    steps = [r["step"] for r in pg.history]
-    values = {
-        k: np.array([r[k] for r in pg.history], dtype=float) for k in ("train_loss", "test_loss")
+def _losses(ax, pg: Playground, log: bool, xlim: tuple, ylim: tuple | None) -> Update:
+    lines = {
+        key: ax.plot([], [], style, color=colour, label=key.replace("_", " "))[0]
+        for key, style, colour in (("train_loss", "-", "black"), ("test_loss", "--", RED))
     }
-    for key, style, colour in (("train_loss", "-", "black"), ("test_loss", "--", "#d93025")):
-        ax.plot(steps, values[key], style, color=colour, label=key.replace("_", " "))
-    ax.axhline(BASELINE_LOSS, color="grey", linestyle=":", label="predict 50/50 (ln 2)")
-    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values.values()])
-    if finite.size and finite.max() > 100 * max(finite.min(), 1e-3):
+    baseline = ax.axhline(BASELINE_LOSS, color="grey", linestyle=":", label="predict 50/50 (ln 2)")
+    if log:
         ax.set_yscale("log")  # a diverging loss spans many decades
         ax.yaxis.set_minor_locator(NullLocator())
-    else:
-        ax.set_ylim(bottom=0)
-    _mark_divergence(ax, steps, values["train_loss"])
-    last = pg.history[-1]
-    ax.set_xlim(0, max(pg.step, 1))
+    ax.set_xlim(xlim)
+    if ylim is not None:
+        ax.set_ylim(ylim)
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy loss")
-    ax.set_title(
-        f"Loss (accuracy: train {last['train_accuracy']:.0%}, test {last['test_accuracy']:.0%})"
-    )
-    ax.legend(fontsize="small", loc="best")
     ax.grid(True, alpha=0.3)
+    legend = ax.legend(fontsize="small", loc="best")
+    divergence = _Divergence(ax)
 
-
-def _mark_divergence(ax, steps, values) -> None:
-    """A red line at the first record whose value is NaN or infinite."""
-    bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
-    if bad.size:
-        step = steps[bad[0]]
-        ax.axvline(step, color="#d93025", linewidth=1)
-        ax.text(
-            step,
-            0.5,
-            f" NaN/inf from step {step}",
-            transform=ax.get_xaxis_transform(),
-            color="#d93025",
-            fontsize=9,
+    def update(pg: Playground) -> list[Artist]:
+        steps = [r["step"] for r in pg.history]
+        for key, line in lines.items():
+            line.set_data(steps, [r[key] for r in pg.history])
+        if ylim is None:  # the static summary: limits from the data, as matplotlib picks them
+            ax.relim()
+            ax.autoscale_view(scalex=False)
+            if not log:
+                ax.set_ylim(bottom=0)
+        last = pg.history[-1]
+        ax.set_title(
+            f"Loss (accuracy: train {last['train_accuracy']:.0%}, test {last['test_accuracy']:.0%})"
         )
+        marks = divergence.update(steps, lines["train_loss"].get_ydata())
+        return [*lines.values(), baseline, *marks, ax.title, legend]
+
+    return update
+
+
+class _Divergence:
+    """A red line and a note at the first record whose value is NaN or infinite."""
+
+    def __init__(self, ax):
+        self.ax, self.artists = ax, []
+
+    def update(self, steps, values) -> list[Artist]:
+        bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
+        if bad.size and not self.artists:  # made once: "best" legends avoid even hidden lines
+            step = steps[bad[0]]
+            self.artists = [
+                self.ax.axvline(step, color=RED, linewidth=1),
+                self.ax.text(
+                    step,
+                    0.5,
+                    f" NaN/inf from step {step}",
+                    transform=self.ax.get_xaxis_transform(),
+                    color=RED,
+                    fontsize=9,
+                ),
+            ]
+        return self.artists
 
 
 def _colours(n: int) -> list:
@@ -177,22 +417,22 @@ def _log_values(values) -> np.ndarray:
     return values
 
 
-def _norm_history(ax, pg: Playground) -> None:
-    records = [r for r in pg.history if r["grad_norms"]]
+def _norm_history(ax, pg: Playground, layers: tuple, single: bool, xlim, ylim) -> Update:
     ax.set_title("Gradient norm per layer over training")
     ax.set_xlabel("step")
     ax.set_ylabel("gradient L2 norm (log)")
-    if not records:
+    if not layers:
         ax.text(0.5, 0.5, "no steps yet: press Step or Play", transform=ax.transAxes, ha="center")
-        return
-    steps = [r["step"] for r in records]
-    for layer, colour in zip(pg.layers, _colours(len(pg.layers))):
-        ax.plot(
-            steps, _log_values([r["grad_norms"][layer] for r in records]), color=colour, label=layer
-        )
+        return lambda pg: []
+    marker = "o" if single else None  # one record is a point, not yet a line
+    lines = {
+        layer: ax.plot([], [], color=colour, marker=marker, label=layer)[0]
+        for layer, colour in zip(layers, _colours(len(layers)))
+    }
     _log_axis(ax)
-    ax.set_xlim(0, max(pg.step, 1))
-    _mark_divergence(ax, steps, [sum(r["grad_norms"].values()) for r in records])
+    ax.set_xlim(xlim)
+    if ylim is not None:
+        ax.set_ylim(ylim)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(
         fontsize="x-small",
@@ -200,7 +440,21 @@ def _norm_history(ax, pg: Playground) -> None:
         title_fontsize="x-small",
         loc="center left",
         bbox_to_anchor=(1.0, 0.5),
-    )
+    )  # beside the axes, never over the lines: drawn once
+    divergence = _Divergence(ax)
+
+    def update(pg: Playground) -> list[Artist]:
+        records = [r for r in pg.history if r["grad_norms"]]
+        steps = [r["step"] for r in records]
+        for layer, line in lines.items():
+            line.set_data(steps, _log_values([r["grad_norms"][layer] for r in records]))
+        if ylim is None:
+            ax.relim()
+            ax.autoscale_view(scalex=False)
+        marks = divergence.update(steps, [sum(r["grad_norms"].values()) for r in records])
+        return [*lines.values(), *marks]
+
+    return update
 
 
 def _short(layer: str) -> str:
@@ -210,7 +464,9 @@ def _short(layer: str) -> str:
 
 def _log_axis(ax) -> None:
     """A log y axis with at most a few labelled decades and no minor ticks (fast to redraw)."""
-    ax.set_yscale("log")
+    with warnings.catch_warnings():  # before the data: the limits are set or autoscaled later
+        warnings.filterwarnings("ignore", "Data has no positive values")
+        ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(numticks=5))
     ax.yaxis.set_minor_locator(NullLocator())
 
@@ -220,101 +476,117 @@ def _layer_axis(ax, layers) -> None:
     ax.set_xlabel("layer (input side → output side)")
 
 
-def _profile(ax, pg: Playground) -> None:
-    norms = pg.latest("grad_norms")
+def _profile(ax, pg: Playground, layers: tuple, finite: bool, ylim) -> Update:
     ax.set_title("Gradient-norm profile (last 10 records)")
     ax.set_ylabel("gradient L2 norm (log)")
-    if not norms:
+    if not layers:
         ax.text(0.5, 0.5, "no steps yet", transform=ax.transAxes, ha="center")
-        return
-    layers = list(norms)
-    values = _log_values(list(norms.values()))
-    ax.bar(range(len(layers)), np.nan_to_num(values, nan=0.0), color=_colours(len(layers)))
+        return lambda pg: []
+    bars = ax.bar(range(len(layers)), np.zeros(len(layers)), color=_colours(len(layers)))
     _log_axis(ax)
-    finite = values[np.isfinite(values)]
-    if finite.size:
-        top = finite.max()
-        ax.axhline(
-            top * DEFAULT_VANISHING_RATIO,
-            color="#d93025",
+    ax.set_ylim(ylim)
+    artists = list(bars)
+    if finite:
+        threshold = ax.axhline(
+            1.0,
+            color=RED,
             linestyle=":",
             label=f"vanishing: < {DEFAULT_VANISHING_RATIO:g} × largest",
         )
-        ax.set_ylim(min(finite.min(), top * DEFAULT_VANISHING_RATIO) / 3, top * 30)
-        ax.legend(fontsize="x-small", loc="upper left")
-    for i, v in enumerate(values):
-        if not np.isfinite(v):
-            ax.text(
-                i,
-                0.5,
-                "NaN",
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                color="#d93025",
-                fontsize=9,
-                rotation=90,
-            )
+        artists += [threshold, ax.legend(fontsize="x-small", loc="upper left")]
+    nans = [
+        ax.text(
+            i,
+            0.5,
+            "NaN",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            color=RED,
+            fontsize=9,
+            rotation=90,
+        )
+        for i in range(len(layers))
+    ]
     _layer_axis(ax, layers)
     ax.grid(True, axis="y", which="major", alpha=0.3)
 
+    def update(pg: Playground) -> list[Artist]:
+        values = _log_values(list(pg.latest("grad_norms").values()))
+        for bar, nan, value in zip(bars, nans, values):
+            bar.set_height(0.0 if np.isnan(value) else value)
+            nan.set_visible(np.isnan(value))
+        if finite:
+            threshold.set_ydata([np.nanmax(values) * DEFAULT_VANISHING_RATIO] * 2)
+        return artists + nans
 
-def _dead(ax, pg: Playground) -> None:
-    dead = pg.history[-1]["dead"]
+    return update
+
+
+def _dead(ax, pg: Playground, layers: tuple, activation: str) -> Update:
     ax.set_title("Dead ReLU units per layer (now)")
     ax.set_ylabel("fraction dead (0 on every training point)")
     ax.set_ylim(0, 1.05)
-    if not dead:
-        ax.text(
-            0.5,
-            0.5,
-            f"no ReLU layers ({pg.controls['activation']})",
-            transform=ax.transAxes,
-            ha="center",
-        )
+    if not layers:
+        ax.text(0.5, 0.5, f"no ReLU layers ({activation})", transform=ax.transAxes, ha="center")
         ax.set_xticks([])
-        return
-    layers = list(dead)
-    values = list(dead.values())
-    colours = ["#d93025" if v >= 0.5 else "#5f6368" for v in values]
-    ax.bar(range(len(layers)), values, color=colours)
-    ax.axhline(0.5, color="#d93025", linestyle=":", label="finding at 50%")
-    ax.legend(fontsize="x-small", loc="upper left")
+        return lambda pg: []
+    bars = ax.bar(range(len(layers)), np.zeros(len(layers)))
+    line = ax.axhline(0.5, color=RED, linestyle=":", label="finding at 50%")
+    legend = ax.legend(fontsize="x-small", loc="upper left")
     _layer_axis(ax, layers)
 
+    def update(pg: Playground) -> list[Artist]:
+        for bar, value in zip(bars, pg.history[-1]["dead"].values()):
+            bar.set_height(value)
+            bar.set_facecolor(RED if value >= 0.5 else "#5f6368")
+        return [*bars, line, legend]
 
-def _ratios(ax, pg: Playground) -> None:
-    ratios = pg.latest("update_ratio")
+    return update
+
+
+def _ratios(ax, pg: Playground, layers: tuple, none: bool, ylim: tuple) -> Update:
     low, high = DEFAULT_UPDATE_RATIO_RANGE
     ax.set_title("Update-to-weight ratio per layer")
     ax.set_ylabel("log10(std(Δw) / std(w))")
     ax.axhspan(low, high, color="#e6f4ea", label=f"no finding [{low:g}, {high:g}]")
     ax.axhline(HEALTHY_UPDATE_RATIO, color="#1a7f37", linestyle="--", label="healthy ≈ −3")
-    if ratios:
-        layers = list(ratios)
-        values = np.array(list(ratios.values()), dtype=float)
-        shown = np.where(np.isneginf(values), -10.0, values)
-        ax.plot(range(len(layers)), shown, "o-", color="black", label="mean of last 10 records")
-        none = np.flatnonzero(np.isneginf(values))
-        if none.size:
-            ax.plot(
-                none,
-                shown[none],
-                "v",
-                color="#d93025",
-                markersize=9,
-                label="no change at all (drawn at −10)",
+    lines = []
+    if layers:
+        _, shown = _update_ratios(pg)  # the first data, so that the x axis autoscales to it
+        lines.append(
+            ax.plot(range(len(shown)), shown, "o-", color="black", label="mean of last 10 records")[
+                0
+            ]
+        )
+        if none:
+            lines.append(
+                ax.plot(
+                    [], [], "v", color=RED, markersize=9, label="no change at all (drawn at −10)"
+                )[0]
             )
         _layer_axis(ax, layers)
-        finite = shown[np.isfinite(shown)]
-        ax.set_ylim(
-            min(-6.0, *(finite - 0.5)) if finite.size else -6.0,
-            max(0.0, *(finite + 0.5)) if finite.size else 0.0,
-        )
     else:
         ax.text(0.5, 0.5, "no steps yet", transform=ax.transAxes, ha="center")
-        ax.set_ylim(-6, 0)
-    ax.legend(fontsize="x-small", loc="best")
+    ax.set_ylim(ylim)
+    legend = ax.legend(fontsize="x-small", loc="best")
     ax.grid(True, axis="y", alpha=0.3)
+
+    def update(pg: Playground) -> list[Artist]:
+        values, shown = _update_ratios(pg)
+        if lines:
+            lines[0].set_data(range(len(shown)), shown)
+        if none:
+            index = np.flatnonzero(np.isneginf(values))
+            lines[1].set_data(index, shown[index])
+        return [*lines, legend]
+
+    return update
+
+
+def _update_ratios(pg: Playground) -> tuple[np.ndarray, np.ndarray]:
+    """The update ratios, and as drawn: no change at all (−inf) at −10."""
+    values = np.array(list(pg.latest("update_ratio").values()), dtype=float)
+    return values, np.where(np.isneginf(values), -10.0, values)
 
 
 def table(pg: Playground) -> str:

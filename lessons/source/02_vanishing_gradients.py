@@ -280,6 +280,15 @@ plots.gradient_profile({"sigmoid": sigmoid_monitor, "ReLU + He": relu_monitor})
 # call `reinitialize`, which redraws the weights and zeroes the optimizer's state: the network
 # trains exactly as a newly built one would. Reusing a compiled network saves TensorFlow from
 # tracing the training step again, which takes longer than these 20 epochs.
+#
+# **Predict, then run.** Before you run the ablation, write down which of the two changes you
+# expect to do the work.
+
+# %%
+ex.predict
+
+# %%
+prediction = "b"  # SOLUTION predict
 
 
 # %%
@@ -323,6 +332,9 @@ for name, per_seed in results.items():
         f"{accuracy.min():>7.0%} – {accuracy.max():<6.0%}"
     )
 print(f"chance accuracy: {chance:.0%}")
+
+# %%
+ex.predict.check(prediction)
 
 # %% [markdown]
 # The activation does the work. With sigmoids, He initialization only raises the ratio from
@@ -476,6 +488,81 @@ diagnosis = {
 
 # %%
 ex.q4.check(diagnosis)
+
+# %% [markdown]
+# ## Playground challenge
+#
+# The playground trains small Keras networks live on 2-D data. The challenge hands you its
+# `vanishing` preset: {{p1.start_depth}} sigmoid layers with Glorot initialization and plain SGD at
+# learning rate {{p1.start_learning_rate:g}}, on two concentric circles. Change **at most
+# {{p1.max_changes}} controls** so that after {{p1.steps}} steps the network learns (test accuracy
+# at least {{p1.margin_points}} percentage points above predicting the majority class) and the
+# monitor reports no vanishing gradient. The check retrains your set-up on its own seed.
+#
+# How to play: in Jupyter or Colab `pg.show()` opens the live app; change controls, press
+# **Play** and watch the gradient-norm profile, then store the set-up with
+# `vanishing_fix = pg.state`. In a non-interactive run `pg.show()` draws a static summary of a
+# short run instead.
+
+# %%
+pg = ex.p1.playground()
+pg.show()
+
+# %%
+vanishing_fix = {**pg.state, "activation": "relu", "initializer": "he"}  # SOLUTION p1
+
+# %%
+ex.p1.check(vanishing_fix)
+
+# %% [markdown]
+# ## Test your knowledge
+#
+# Answer each question with the key of one option, e.g. `answer_k1 = "a"`.
+
+# %%
+ex.k1
+
+# %%
+answer_k1 = "c"  # SOLUTION k1
+
+# %%
+ex.k1.check(answer_k1)
+
+# %%
+ex.k2
+
+# %%
+answer_k2 = "b"  # SOLUTION k2
+
+# %%
+ex.k2.check(answer_k2)
+
+# %%
+ex.k3
+
+# %%
+answer_k3 = "a"  # SOLUTION k3
+
+# %%
+ex.k3.check(answer_k3)
+
+# %%
+ex.k4
+
+# %%
+answer_k4 = "d"  # SOLUTION k4
+
+# %%
+ex.k4.check(answer_k4)
+
+# %%
+ex.k5
+
+# %%
+answer_k5 = "c"  # SOLUTION k5
+
+# %%
+ex.k5.check(answer_k5)
 
 # %%
 ex.summary()

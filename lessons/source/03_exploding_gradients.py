@@ -277,6 +277,15 @@ print("the finding says:", f.message)
 # baselines. The examples are
 # already in random order, so we train with `shuffle=False`: every backend sees the same
 # mini-batches.
+#
+# **Predict, then run.** Before you run the comparison, write down which remedy you expect to
+# end lowest.
+
+# %%
+ex.predict
+
+# %%
+prediction = "c"  # SOLUTION predict
 
 # %%
 remedies = {
@@ -308,6 +317,9 @@ for name, runs in results.items():
     shown = "  ".join(f"{v:6.2f}" if np.isfinite(v) else f"{'nan':>6s}" for v in finals)
     beats = sum(bool(np.isfinite(v) and v < mean_mse) for v in finals)
     print(f"{name:21s} {largest:17.1e}  {shown}          {beats} of {len(seeds)}")
+
+# %%
+ex.predict.check(prediction)
 
 # %%
 fig = Figure(figsize=(7.5, 4.2), layout="constrained")
@@ -460,6 +472,82 @@ diagnosis["C"] = ("exploding", "batch_norm")  # SOLUTION q4
 
 # %%
 ex.q4.check(diagnosis)
+
+# %% [markdown]
+# ## Playground challenge
+#
+# The playground trains small Keras networks live on 2-D data. The challenge hands you its
+# `exploding` preset: {{p1.start_depth}} ReLU layers with He initialization but weights
+# {{p1.start_init_scale:g}} times He's size (`init_scale`), trained with plain SGD at learning rate
+# {{p1.start_learning_rate:g}}. Change **{{p1.max_changes}} control** so that after {{p1.steps}}
+# steps the network learns (test accuracy at least {{p1.margin_points}} percentage points above
+# predicting the majority class) and the monitor reports no exploding gradient. The check retrains
+# your set-up on its own seed.
+#
+# How to play: in Jupyter or Colab `pg.show()` opens the live app; change a control, press
+# **Play** and watch the gradient norms and the loss, then store the set-up with
+# `exploding_fix = pg.state`. In a non-interactive run `pg.show()` draws a static summary of a
+# short run instead.
+
+# %%
+pg = ex.p1.playground()
+pg.show()
+
+# %%
+exploding_fix = {**pg.state, "batch_norm": True}  # SOLUTION p1
+
+# %%
+ex.p1.check(exploding_fix)
+
+# %% [markdown]
+# ## Test your knowledge
+#
+# Answer each question with the key of one option, e.g. `answer_k1 = "a"`.
+
+# %%
+ex.k1
+
+# %%
+answer_k1 = "b"  # SOLUTION k1
+
+# %%
+ex.k1.check(answer_k1)
+
+# %%
+ex.k2
+
+# %%
+answer_k2 = "d"  # SOLUTION k2
+
+# %%
+ex.k2.check(answer_k2)
+
+# %%
+ex.k3
+
+# %%
+answer_k3 = "c"  # SOLUTION k3
+
+# %%
+ex.k3.check(answer_k3)
+
+# %%
+ex.k4
+
+# %%
+answer_k4 = "a"  # SOLUTION k4
+
+# %%
+ex.k4.check(answer_k4)
+
+# %%
+ex.k5
+
+# %%
+answer_k5 = "d"  # SOLUTION k5
+
+# %%
+ex.k5.check(answer_k5)
 
 # %%
 ex.summary()

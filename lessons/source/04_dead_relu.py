@@ -97,6 +97,16 @@ def train(model, epochs=10):
 # `DeadReLUMonitor(probe=x)` records, for every ReLU layer, the fraction of units that output
 # exactly 0 for every probe example: at step 0, at a few early steps, then every 40 steps.
 # Let us train with SGD at learning rate 3.0. Chance accuracy on three balanced classes is 33%.
+#
+# **Predict, then run.** Before you run the training below, decide what the monitor will show
+# and where the test accuracy will end: write the key of your answer into `prediction`, run the
+# training, then check your prediction.
+
+# %%
+ex.predict
+
+# %%
+prediction = "b"  # SOLUTION predict
 
 # %%
 model_high = make_model(learning_rate=3.0)
@@ -106,6 +116,9 @@ for step in monitor_high.steps()[::3]:
     fractions = "  ".join(f"{k} {v:4.0%}" for k, v in monitor_high.snapshot(step).items())
     print(f"step {step:3d}: {fractions}")
 print(f"test accuracy: {accuracy_high:.0%} (chance is 33%)")
+
+# %%
+ex.predict.check(prediction)
 
 # %% [markdown]
 # Before training a few units are already inactive on the probe (He initialization leaves some
@@ -430,6 +443,99 @@ diagnosis["C"] = ("dead_relu", "leaky_relu")  # SOLUTION q4
 
 # %%
 ex.q4.check(diagnosis)
+
+# %% [markdown]
+# ## Playground challenges
+#
+# The playground trains a small network on a 2-D dataset while you watch it: its decision
+# boundary, losses, gradient norms, update ratios and the dead fraction of every ReLU layer.
+# `pg.show()` opens the live app in Jupyter or Colab: change the controls, press Play and watch
+# the panels; when you are done, store the set-up with `answer = pg.state` (each challenge
+# names its answer) and check it. The check retrains your set-up on its own seed. In a
+# non-interactive run `pg.show()` draws a static summary instead.
+#
+# **Challenge 1 — kill the units.** You get the healthy set-up: {{p1.start_depth}} ReLU layers of
+# {{p1.start_width}} units (He initialization) trained with Adam at learning rate
+# {{p1.start_learning_rate:g}} on a two-arm spiral. Change **{{p1.max_changes}}** control so that
+# after {{p1.steps}} steps at least {{p1.dead_at_least:.0%}} of the units of some layer are dead,
+# then store it as `kill_units = pg.state`.
+
+# %%
+pg = ex.p1.playground()
+pg.show()
+
+# %%
+kill_units = {**pg.state, "learning_rate": 3.0}  # SOLUTION p1
+
+# %%
+ex.p1.check(kill_units)
+
+# %% [markdown]
+# **Challenge 2 — bring them back.** Now the `dead_relu` set-up: {{p2.start_depth}} ReLU layers
+# trained with SGD at learning rate {{p2.start_learning_rate:g}}. Change **{{p2.max_changes}}**
+# control so that after {{p2.steps}} steps every layer has fewer than {{p2.dead_below:.0%}} of its
+# units dead and the network learns: its test accuracy must beat always predicting the majority
+# class by at least {{p2.margin_points}} percentage points. Store it as `revive_units = pg.state`.
+
+# %%
+pg = ex.p2.playground()
+pg.show()
+
+# %%
+revive_units = {**pg.state, "learning_rate": 0.1}  # SOLUTION p2
+
+# %%
+ex.p2.check(revive_units)
+
+# %% [markdown]
+# ## Test your knowledge
+#
+# Answer each question with the key of one option, e.g. `answer_k1 = "a"`, then check it.
+
+# %%
+ex.k1
+
+# %%
+answer_k1 = "c"  # SOLUTION k1
+
+# %%
+ex.k1.check(answer_k1)
+
+# %%
+ex.k2
+
+# %%
+answer_k2 = "a"  # SOLUTION k2
+
+# %%
+ex.k2.check(answer_k2)
+
+# %%
+ex.k3
+
+# %%
+answer_k3 = "d"  # SOLUTION k3
+
+# %%
+ex.k3.check(answer_k3)
+
+# %%
+ex.k4
+
+# %%
+answer_k4 = "b"  # SOLUTION k4
+
+# %%
+ex.k4.check(answer_k4)
+
+# %%
+ex.k5
+
+# %%
+answer_k5 = "a"  # SOLUTION k5
+
+# %%
+ex.k5.check(answer_k5)
 
 # %%
 ex.summary()

@@ -229,6 +229,16 @@ print(
 # and accuracy on the training and on the validation set (both in inference mode, nothing
 # dropped). One run is one draw of the noise; only the spread over seeds tells whether a
 # difference between two rates is real. The run (0.0, seed 0) is the network of section 1.
+#
+# **Predict, then run.** Before you run the sweep, decide how the validation loss will depend on
+# the rate: write the key of your answer into `prediction`, run the sweep, then check your
+# prediction.
+
+# %%
+ex.predict
+
+# %%
+prediction = "c"  # SOLUTION predict
 
 # %%
 RATES = [0.0, 0.3, 0.5, 0.8, 1.0]
@@ -251,6 +261,9 @@ for i, rate in enumerate(RATES):
         f"{va.max():.2f})"
     )
 print(f"baselines: class-frequency loss {BASELINES['loss']:.3f}, chance accuracy {CHANCE:.2f}")
+
+# %%
+ex.predict.check(prediction)
 
 # %%
 sweep = plots.dropout_sweep(results, baselines=BASELINES)
@@ -477,6 +490,85 @@ diagnosis["C"] = ("healthy", "none")  # SOLUTION q4
 
 # %%
 ex.q4.check(diagnosis)
+
+# %% [markdown]
+# ## Playground challenge
+#
+# The playground trains a small network on a 2-D dataset while you watch it: its decision
+# boundary, its training and test losses and its diagnostics. `pg.show()` opens the live app in
+# Jupyter or Colab: change the controls, press Play and watch the panels; when you are done,
+# store the set-up with `overfitting_fix = pg.state` and check it. The check retrains your
+# set-up on its own seed. In a non-interactive run `pg.show()` draws a static summary instead.
+#
+# You get the `overfitting` set-up: {{p1.start_depth}} ReLU layers of {{p1.start_width}} units
+# trained on only 40 noisy points of the `circles` data (one class inside a ring of the other). It
+# memorizes them, as the network of section 1 did: the training loss goes towards 0 while the test
+# loss climbs. Change **{{p1.max_changes}}** control, and only `dropout` or `l2` (a penalty on large
+# weights, another regularizer), so that after {{p1.steps}} steps the test loss is below
+# {{p1.loss_below:g}} and the test accuracy beats always predicting the majority class by at least
+# {{p1.margin_points}} percentage points, and the playground no longer reports overfitting (a test
+# loss that climbs from its lowest while the training loss falls). As in the sweep, too little
+# regularization still overfits and too much underfits.
+
+# %%
+pg = ex.p1.playground()
+pg.show()
+
+# %%
+overfitting_fix = {**pg.state, "dropout": 0.5}  # SOLUTION p1
+
+# %%
+ex.p1.check(overfitting_fix)
+
+# %% [markdown]
+# ## Test your knowledge
+#
+# Answer each question with the key of one option, e.g. `answer_k1 = "a"`, then check it.
+
+# %%
+ex.k1
+
+# %%
+answer_k1 = "c"  # SOLUTION k1
+
+# %%
+ex.k1.check(answer_k1)
+
+# %%
+ex.k2
+
+# %%
+answer_k2 = "a"  # SOLUTION k2
+
+# %%
+ex.k2.check(answer_k2)
+
+# %%
+ex.k3
+
+# %%
+answer_k3 = "d"  # SOLUTION k3
+
+# %%
+ex.k3.check(answer_k3)
+
+# %%
+ex.k4
+
+# %%
+answer_k4 = "b"  # SOLUTION k4
+
+# %%
+ex.k4.check(answer_k4)
+
+# %%
+ex.k5
+
+# %%
+answer_k5 = "c"  # SOLUTION k5
+
+# %%
+ex.k5.check(answer_k5)
 
 # %%
 ex.summary()

@@ -7,7 +7,8 @@
 # dead-ReLU monitors switched on, choose a dropout rate with a validation set over several seeds,
 # and only then look at the test set once, with a confusion matrix to see which digits it mixes
 # up. The exercises end with a broken network to diagnose and repair, judged on digits this
-# notebook never loads, and four recorded runs to diagnose.
+# notebook never loads, and four recorded runs to diagnose; then a playground with several faults
+# at once, and questions that mix the whole course.
 #
 # **Learning objectives**
 #
@@ -161,6 +162,16 @@ print(diagnose(relu_model, probe_x, probe_y))
 # *Backend note:* `labkit.models.reinitialize` draws the weights with NumPy, so TensorFlow, JAX
 # and PyTorch run the same experiment; their printed numbers can differ in the last digits.
 
+# %% [markdown]
+# **Predict, then run.** Before you run the sweep, pick the rate you expect to win and write its
+# key in `prediction`; the cell after the sweep tells you why it did or did not.
+
+# %%
+ex.predict
+
+# %%
+prediction = "c"  # SOLUTION predict
+
 # %%
 RATES = [0.0, 0.2, 0.4]
 SEEDS = [0, 1, 2]
@@ -212,6 +223,9 @@ if spread > gap:
     print("the seeds disagree more than the rates: the choice is within seed noise")
 else:
     print("the rates differ by more than the seeds do: the choice is not seed noise")
+
+# %%
+ex.predict.check(prediction)
 
 # %%
 plots.dropout_sweep(
@@ -441,6 +455,83 @@ diagnosis["D"] = ("dead_relu", "leaky_relu")  # SOLUTION q4
 
 # %%
 ex.q4.check(diagnosis)
+
+# %% [markdown]
+# ## Playground challenge
+#
+# Like Exercise 3's network, this one has more than one fault. `ex.p1` hands out the `vanishing`
+# preset of lesson 2's playground (ten sigmoid layers, Glorot initialization, the circles data),
+# made worse: initial weights {{p1.start_init_scale:g}} times Glorot's size and SGD with a learning
+# rate of {{p1.start_learning_rate:g}}. Change at most {{p1.max_changes}} controls so that after
+# {{p1.steps}} steps the network beats always predicting the majority class by at least
+# {{p1.margin_points}} percentage points on the test points, and the monitors report no vanishing,
+# exploding or dead-ReLU finding. Read every panel before you change anything: fixing one fault can
+# uncover the next.
+#
+# `pg.show()` opens the live app in Jupyter or Colab: change controls, press Play, watch the
+# panels, then set `capstone_fix = pg.state` and check it (the check retrains your controls on
+# its own seed). In a non-interactive run, such as building this notebook, `pg.show()` draws a
+# static summary instead.
+
+# %%
+pg = ex.p1.playground()
+pg.show()
+
+# %%
+capstone_fix = dict(pg.state, activation="tanh", init_scale=1.0, learning_rate=0.1)  # SOLUTION p1
+
+# %%
+ex.p1.check(capstone_fix)
+
+# %% [markdown]
+# ## Test your knowledge
+#
+# These questions mix the whole course. Answer each with the key of one option, e.g. `"a"`.
+
+# %%
+ex.k1
+
+# %%
+answer_k1 = "b"  # SOLUTION k1
+
+# %%
+ex.k1.check(answer_k1)
+
+# %%
+ex.k2
+
+# %%
+answer_k2 = "d"  # SOLUTION k2
+
+# %%
+ex.k2.check(answer_k2)
+
+# %%
+ex.k3
+
+# %%
+answer_k3 = "c"  # SOLUTION k3
+
+# %%
+ex.k3.check(answer_k3)
+
+# %%
+ex.k4
+
+# %%
+answer_k4 = "a"  # SOLUTION k4
+
+# %%
+ex.k4.check(answer_k4)
+
+# %%
+ex.k5
+
+# %%
+answer_k5 = "b"  # SOLUTION k5
+
+# %%
+ex.k5.check(answer_k5)
 
 # %%
 ex.summary()
