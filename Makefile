@@ -12,6 +12,8 @@ FLOOR_STAMP := $(FLOOR)/.installed-$(KERAS_FLOOR)
 FLOOR_SKIP  := $(foreach n,1 2 3 4 5 6,--ignore=tests/test_lesson0$(n).py)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
+# The same matrix-product kernels on AVX2 and AVX-512 CPUs (see labkit/_setup.py, TF_ENV).
+export ONEDNN_MAX_CPU_ISA := AVX2
 
 .PHONY: setup lab course lessons test lint bench clean browser-deps sandbox-deps keras-floor
 
@@ -70,6 +72,7 @@ sandbox-deps:
 
 bench: setup
 	$(BIN)/python benchmarks/monitor_overhead.py
+	$(BIN)/python benchmarks/monitor_memory.py
 	$(BIN)/python benchmarks/course_time.py
 	$(BIN)/python benchmarks/playground_speed.py
 

@@ -12,6 +12,7 @@ import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+os.environ["ONEDNN_MAX_CPU_ISA"] = "AVX2"  # the same rounding on AVX2 and AVX-512 CPUs
 
 import matplotlib  # noqa: E402
 

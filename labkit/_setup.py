@@ -14,7 +14,14 @@ import warnings
 
 # TensorFlow reads these once, when it is imported: they only take effect if set before that.
 # oneDNN's fused kernels round differently on different CPUs: off, so stored outputs reproduce.
-TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# TensorFlow's matrix products still call oneDNN's sgemm, which picks its kernel by the CPU's
+# instruction set: AVX-512 machines round differently from AVX2 ones (a lesson's chaotic run
+# then ends elsewhere). Capping it at AVX2 gives the same numbers on both.
+TF_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+}
 # The environment of every kernel labkit starts (lesson builds, `labkit run`, `labkit grade`).
 KERNEL_ENV = {**TF_ENV, "PYTHONHASHSEED": "0"}
 
@@ -25,7 +32,8 @@ def setup(seed: int = 0) -> None:
     This is a process-wide switch for notebooks, not for a practitioner's own project (the
     monitors need no setup). It changes exactly this:
 
-    - ``os.environ``: :data:`TF_ENV` (``TF_ENABLE_ONEDNN_OPTS=0``, ``TF_CPP_MIN_LOG_LEVEL=3``),
+    - ``os.environ``: :data:`TF_ENV` (``TF_ENABLE_ONEDNN_OPTS=0``, ``ONEDNN_MAX_CPU_ISA=AVX2``,
+      ``TF_CPP_MIN_LOG_LEVEL=3``),
       each only if unset, and only while TensorFlow is not yet imported — it reads them at import.
       If TensorFlow was imported first and they are missing, a ``RuntimeWarning`` says so and they
       are left unset. ``PYTHONHASHSEED`` is set to ``seed`` for child processes.

@@ -154,10 +154,13 @@ def reinitialize(model: keras.Model, seed: int) -> keras.Model:
     other initializer keeps its Keras draw. Batch normalization starts over too (scale 1, offset
     0, moving mean 0, moving variance 1).
 
-    A compiled model also gets its optimizer's state zeroed (step count, momenta), so it trains
-    exactly like a new model with these weights, without Keras tracing its training step again
-    (on TensorFlow that tracing costs more than a short ``fit`` of a small network). Returns the
-    model.
+    Every random-number stream of the model restarts from the seed as well: each
+    ``keras.random.SeedGenerator`` a layer holds (a ``Dropout`` layer's masks) gets a state drawn
+    from ``seed``, so the same seed gives the same masks on every call (not the same masks on
+    every backend: each backend has its own generator). A compiled model also gets its
+    optimizer's state zeroed (step count, momenta), so it trains exactly like a new model with
+    these weights and masks, without Keras tracing its training step again (on TensorFlow that
+    tracing costs more than a short ``fit`` of a small network). Returns the model.
 
     Example
     -------
@@ -175,12 +178,33 @@ def reinitialize(model: keras.Model, seed: int) -> keras.Model:
             values = _numpy_draw(initializer, tuple(variable.shape), rng)
             if values is not None:
                 variable.assign(values.astype(variable.dtype))
+    _restart_random_streams(model, seed)
     optimizer = getattr(model, "optimizer", None)
     learning_rate = getattr(optimizer, "learning_rate", None)
     for variable in getattr(optimizer, "variables", None) or []:
         if variable is not learning_rate and not variable.path.endswith("learning_rate"):
             variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
     return model
+
+
+def _restart_random_streams(model: keras.Model, seed: int) -> None:
+    """Give every layer's ``SeedGenerator`` a state drawn from ``seed`` (a generator of its own,
+    so the weights drawn above do not depend on how many dropout layers there are)."""
+    rng = np.random.default_rng([seed, 1])
+    for layer in _all_layers(model):
+        for generator in _seed_generators(layer):
+            state = generator.state
+            start = np.array([rng.integers(1, 2**30), 0])
+            state.assign(start.astype(keras.backend.standardize_dtype(state.dtype)))
+
+
+def _seed_generators(layer: keras.layers.Layer) -> list:
+    """The ``keras.random.SeedGenerator`` objects a layer keeps as attributes, in a fixed order."""
+    return [
+        value
+        for _, value in sorted(vars(layer).items())
+        if isinstance(value, keras.random.SeedGenerator)
+    ]
 
 
 # The weights reinitialize redraws, each from the layer's `<name>_initializer`.

@@ -70,11 +70,11 @@ predict = QuizExercise(
         "worse than 0.290 without dropout, and at 1.0 it is 1.240, above the class-frequency "
         "loss 1.102.",
         "b": "without dropout the network memorizes its 60 points: its mean validation loss is "
-        "0.290, against 0.110 at rate 0.3 and 0.106 at rate 0.5.",
-        "c": "0.290 at 0.0, 0.110 at 0.3, 0.106 at 0.5, then 0.535 at 0.8 (underfitting) and "
+        "0.290, against 0.084 at rate 0.3 and 0.100 at rate 0.5.",
+        "c": "0.290 at 0.0, 0.084 at 0.3, 0.100 at 0.5, then 0.535 at 0.8 (underfitting) and "
         "1.240 at 1.0 (nothing learned): too little regularization overfits, too much underfits.",
         "d": "dropout is off at inference, but it changed which weights training found: the "
-        "mean validation loss goes from 0.290 at 0.0 to 0.106 at 0.5 and 1.240 at 1.0.",
+        "mean validation loss goes from 0.290 at 0.0 to 0.084 at 0.3 and 1.240 at 1.0.",
     },
     correct="c",
     points=0,

@@ -34,7 +34,9 @@ __all__ = ["App", "interactive", "show"]
 MODE_ENV = "LABKIT_PLAYGROUND"
 """``live`` or ``static`` forces the mode of ``show()``; otherwise it is detected."""
 STATIC_STEPS = 200
-FRAME_SECONDS = 0.2  # one frame while playing, training and drawing: 5 frames per second
+# One frame while playing: training, its record, drawing and the pauses for widget messages
+# together. 0.15 s aims at 6.7 frames per second, so a frame that runs late still leaves 5.
+FRAME_SECONDS = 0.15
 
 
 def interactive() -> bool:
@@ -185,22 +187,21 @@ class App:
         self.refresh()
 
     async def _loop(self) -> None:
-        chunk, drawing = 1, 0.0
+        chunk = 1
         try:
             while self.play.value:
                 start = time.perf_counter()
                 self.pg.run(steps=chunk, every=chunk)  # a record a frame: records cost steps
-                took = time.perf_counter() - start
+                training = time.perf_counter() - start
                 await asyncio.sleep(0)  # let the kernel handle widget messages (Pause, controls)
                 if not self.play.value:
                     break
-                start = time.perf_counter()
                 self.refresh()
-                drawing = time.perf_counter() - start
-                # Train for what drawing leaves of the frame (at least one step).
-                wanted = max(FRAME_SECONDS - drawing, 0.0)
-                chunk = max(1, min(200, round(chunk * wanted / max(took, 1e-3))))
                 await asyncio.sleep(0.01)
+                rest = time.perf_counter() - start - training  # drawing and the pauses
+                # Train for what the rest leaves of the frame (at least one step).
+                wanted = max(FRAME_SECONDS - rest, 0.0)
+                chunk = max(1, min(200, round(chunk * wanted / max(training, 1e-3))))
         finally:
             self._task = None
             self.refresh()
