@@ -5,7 +5,12 @@ from __future__ import annotations
 import warnings
 
 from labkit.activations import DEFAULT_BINS, HISTOGRAM_RANGE, activated_layers, activation_stats
-from labkit.callbacks.probe_monitor import ProbeMonitor, check_feature_shape, validate_probe_x
+from labkit.callbacks.probe_monitor import (
+    DEFAULT_MAX_RECORDS,
+    ProbeMonitor,
+    check_feature_shape,
+    validate_probe_x,
+)
 from labkit.diagnose import DEFAULT_SATURATION_THRESHOLD, Finding, saturation_findings
 
 STATS = ("activation", "mean", "std", "saturated", "zero", "hist")
@@ -39,6 +44,10 @@ class ActivationMonitor(ProbeMonitor):
         saturation_threshold: a ``saturation`` finding when a sigmoid/tanh layer's saturated
             fraction reaches this (default 0.5).
         verbose: print each finding once, when it is first seen.
+        max_records: the most records ``history`` holds (default 2,000); past it, the
+            records are thinned evenly and taken half as often (``stride``,
+            ``records_dropped``; see :class:`~labkit.callbacks.probe_monitor.ProbeMonitor`).
+            ``None`` keeps every record.
 
     Example:
         >>> acts = ActivationMonitor(probe=x_train[:256])  # doctest: +SKIP
@@ -57,8 +66,9 @@ class ActivationMonitor(ProbeMonitor):
         bins: int = DEFAULT_BINS,
         saturation_threshold: float = DEFAULT_SATURATION_THRESHOLD,
         verbose: int = 1,
+        max_records: int | None = DEFAULT_MAX_RECORDS,
     ):
-        super().__init__(every=every, verbose=verbose)
+        super().__init__(every=every, verbose=verbose, max_records=max_records)
         if isinstance(probe, tuple) and len(probe) == 2:
             raise ValueError(
                 "ActivationMonitor needs only inputs: pass probe=x_train[:256], not an (x, y) pair"

@@ -5,7 +5,12 @@ from __future__ import annotations
 import warnings
 
 from labkit.activations import dead_relu_fraction, relu_layers
-from labkit.callbacks.probe_monitor import ProbeMonitor, check_feature_shape, validate_probe_x
+from labkit.callbacks.probe_monitor import (
+    DEFAULT_MAX_RECORDS,
+    ProbeMonitor,
+    check_feature_shape,
+    validate_probe_x,
+)
 from labkit.diagnose import DEFAULT_DEAD_THRESHOLD, Finding, dead_relu_findings
 
 
@@ -26,6 +31,10 @@ class DeadReLUMonitor(ProbeMonitor):
         every: record every this many steps after the early records; ``None``: every epoch end.
         dead_threshold: a ``dead_relu`` finding when a layer's dead fraction reaches this.
         verbose: print each finding once, when it is first seen.
+        max_records: the most records ``history`` holds (default 2,000); past it, the
+            records are thinned evenly and taken half as often (``stride``,
+            ``records_dropped``; see :class:`~labkit.callbacks.probe_monitor.ProbeMonitor`).
+            ``None`` keeps every record.
 
     Example:
         >>> monitor = DeadReLUMonitor(probe=x_train[:256])  # doctest: +SKIP
@@ -44,8 +53,9 @@ class DeadReLUMonitor(ProbeMonitor):
         every: int | None = None,
         dead_threshold: float = DEFAULT_DEAD_THRESHOLD,
         verbose: int = 1,
+        max_records: int | None = DEFAULT_MAX_RECORDS,
     ):
-        super().__init__(every=every, verbose=verbose)
+        super().__init__(every=every, verbose=verbose, max_records=max_records)
         if isinstance(probe, tuple) and len(probe) == 2:
             raise ValueError(
                 "DeadReLUMonitor needs only inputs: pass probe=x_train[:256], not an (x, y) pair"

@@ -9,6 +9,10 @@ import numpy as np
 
 from labkit.diagnose import Finding
 
+DEFAULT_MAX_RECORDS = 2000
+# Room for the records thinning never drops: step 0, the power-of-two steps and the latest.
+MIN_MAX_RECORDS = 64
+
 
 class ProbeMonitor(keras.callbacks.Callback):
     """Base class: records a measurement on a schedule and collects findings.
@@ -35,6 +39,18 @@ class ProbeMonitor(keras.callbacks.Callback):
     (``"norms"``, ``"dead_fraction"``); another entry, such as ``"update_ratio"``, reads only
     the records that hold it.
 
+    Bounded memory: ``history`` never holds more than ``max_records`` records (default
+    2,000; ``None`` keeps every record). When a new record would exceed it, the monitor
+    thins ``history`` deterministically: it keeps step 0, the records at power-of-two steps
+    (the log-spaced early part) and the latest, keeps every other one of the rest (those on a
+    grid twice as wide) and from then on records half as often. The whole run stays evenly
+    covered by about ``max_records / 2`` to ``max_records`` records, at any length. Each
+    record is checked for findings as it is taken, before any thinning, and the epoch's
+    ``logs`` always get the latest record. Two attributes say what happened: ``stride``, how
+    many times sparser than ``every`` (or than every epoch, with ``every=None``) records are
+    now taken (1 until ``history`` first fills), and ``records_dropped``, how many records
+    thinning removed.
+
     Example:
         >>> monitor.steps()  # doctest: +SKIP
         [0, 1, 2, 4, 8, 16, 32, 48]
@@ -49,12 +65,20 @@ class ProbeMonitor(keras.callbacks.Callback):
     key = "values"
     log_prefix = "value"
 
-    def __init__(self, every: int | None = None, verbose: int = 1):
+    def __init__(
+        self,
+        every: int | None = None,
+        verbose: int = 1,
+        max_records: int | None = DEFAULT_MAX_RECORDS,
+    ):
         super().__init__()
         if every is not None and (not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of steps or None, got {every!r}")
         self.every = every
         self.verbose = verbose
+        self.max_records = validate_max_records(max_records)
+        self.stride = 1
+        self.records_dropped = 0
         self.history: list[dict] = []
         self.findings: list[Finding] = []
         self._seen: set[tuple[str, str]] = set()
@@ -97,7 +121,11 @@ class ProbeMonitor(keras.callbacks.Callback):
         if self._disabled:
             return
         upcoming = self._epoch_start + batch + 1
-        last_of_epoch = self.every is None and batch + 1 == (self.params or {}).get("steps")
+        last_of_epoch = (
+            self.every is None
+            and batch + 1 == (self.params or {}).get("steps")
+            and self._epoch_due(self._epoch)
+        )
         if upcoming >= self._next_due or last_of_epoch:
             self.before_recorded_step(upcoming, last_of_epoch)
 
@@ -109,7 +137,8 @@ class ProbeMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self._disabled:
             return
-        if self.every is None and self.history[-1]["step"] != self._step:
+        due = self.every is None and self._epoch_due(epoch)
+        if due and self.history[-1]["step"] != self._step:
             self.record()
         if logs is not None and self.history:
             for key, prefix in self.logged.items():
@@ -123,22 +152,61 @@ class ProbeMonitor(keras.callbacks.Callback):
 
     # --- recording -----------------------------------------------------------------------------
     def record(self) -> dict:
-        """Take one measurement now, append it to ``history`` and check it for findings."""
+        """Take one measurement now, append it to ``history`` and check it for findings.
+
+        When ``history`` then holds more than ``max_records`` records it is thinned (see the
+        class docstring); the new record is always kept and always checked.
+        """
         entry = {"step": self._step, "epoch": self._epoch, self.key: self.measure()}
         entry.update(self.annotate(entry))
+        if self.stride > 1 and self.history and not self._kept(self.history[-1]):
+            # the previous record, off the grid, was kept only while it was the latest
+            self.history.pop()
+            self.records_dropped += 1
         self.history.append(entry)
+        while self.max_records is not None and len(self.history) > self.max_records:
+            self._thin()
         self._next_due = self._next_scheduled(self._step)
         for finding in self.findings_for(entry):
             self._report(finding)
         return entry
 
+    def _thin(self) -> None:
+        """Double ``stride`` and drop the records off its grid (never the protected ones).
+
+        Kept: step 0 and the power-of-two steps (fewer than 64 below 2**62, so the loop in
+        :meth:`record` ends for any ``max_records >= 64``), the latest record and the records
+        on the new grid: steps that are multiples of ``every * stride`` or, with
+        ``every=None``, epochs whose number (counted from 1) is a multiple of ``stride``.
+        """
+        self.stride *= 2
+        *older, latest = self.history
+        kept = [r for r in older if self._kept(r)]
+        self.records_dropped += len(older) - len(kept)
+        self.history = [*kept, latest]
+
+    def _kept(self, record: dict) -> bool:
+        """Whether thinning at the current ``stride`` keeps ``record`` (the latest aside)."""
+        step = record["step"]
+        if step & (step - 1) == 0:  # step 0 and the log-spaced steps 1, 2, 4, 8, ...
+            return True
+        if self.every is None:
+            return self._epoch_due(record["epoch"])
+        return step % (self.every * self.stride) == 0
+
+    def _epoch_due(self, epoch: int) -> bool:
+        """With ``every=None``: whether the end of ``epoch`` (0-based) is recorded."""
+        return (epoch + 1) % self.stride == 0
+
     def _next_scheduled(self, step: int) -> float:
-        """The first step after ``step`` that is due: log-spaced early, then every ``every``."""
+        """The first step after ``step`` that is due: log-spaced early, then every
+        ``every * stride``."""
         limit = self.every or (self.params or {}).get("steps") or math.inf
         power = 1 if step < 1 else 2 ** (int(math.log2(step)) + 1)
         candidates = [power] if power < limit else []
         if self.every:
-            candidates.append((step // self.every + 1) * self.every)
+            spacing = self.every * self.stride
+            candidates.append((step // spacing + 1) * spacing)
         return min(candidates, default=math.inf)
 
     def _report(self, finding: Finding) -> None:
@@ -257,14 +325,40 @@ class ProbeMonitor(keras.callbacks.Callback):
                 return dict(record[key])
         raise ValueError(f"no record at step {step}: {self._describe(key, records)}")
 
-    @staticmethod
-    def _describe(key: str, records: list[dict]) -> str:
+    def _describe(self, key: str, records: list[dict]) -> str:
         if not records:
             return f"the monitor holds no {key!r} records yet; pass it to model.fit(...) first"
+        thinned = (
+            f"; {self.records_dropped} more were dropped to keep at most max_records="
+            f"{self.max_records}"
+            if self.records_dropped
+            else ""
+        )
         return (
             f"the {len(records)} {key!r} records run from step {records[0]['step']} to "
-            f"{records[-1]['step']} (see .steps())"
+            f"{records[-1]['step']} (see .steps()){thinned}"
         )
+
+
+def validate_max_records(max_records) -> int | None:
+    """``max_records`` itself when it is ``None`` or a whole number >= 64, else a ``ValueError``.
+
+    Example
+    -------
+    >>> validate_max_records(5000)
+    5000
+    >>> validate_max_records(10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: max_records must be a whole number of records, at least 64, or None ...
+    """
+    whole = isinstance(max_records, (int, np.integer)) and not isinstance(max_records, bool)
+    if max_records is None or (whole and max_records >= MIN_MAX_RECORDS):
+        return None if max_records is None else int(max_records)
+    raise ValueError(
+        f"max_records must be a whole number of records, at least {MIN_MAX_RECORDS}, or None to "
+        f"keep every record, got {max_records!r}; e.g. GradientMonitor(every=1, max_records=5000)"
+    )
 
 
 def validate_probe_x(x, name: str = "probe") -> np.ndarray:

@@ -27,7 +27,8 @@ class TensorBoardHistograms(keras.callbacks.Callback):
     its record. The files are written with the ``tensorboard`` package alone (no TensorFlow
     needed), into ``<log_dir>/train`` beside the scalars of ``keras.callbacks.TensorBoard``
     (which are the monitors' epoch ``logs``). List this callback after the monitors; new records
-    are written at each epoch end and when training ends.
+    are written at each epoch end and when training ends (so records a monitor thinned out of
+    its ``history`` within an epoch, past its ``max_records``, are not written).
 
     Args:
         monitors: the monitors whose histograms to write.
@@ -59,7 +60,7 @@ class TensorBoardHistograms(keras.callbacks.Callback):
         _tensorboard()  # fail now, with the install command, rather than after an epoch
         self.monitors = monitors
         self.log_dir = os.fspath(log_dir)
-        self._written = [0] * len(monitors)
+        self._written = [-1] * len(monitors)  # per monitor, the last step written
         self._file = None
 
     def on_train_begin(self, logs=None):
@@ -77,10 +78,11 @@ class TensorBoardHistograms(keras.callbacks.Callback):
         for i, monitor in enumerate(self.monitors):
             key, prefix = next(e for cls, e in ENTRIES.items() if isinstance(monitor, cls))
             steps = monitor.steps(key)
-            for position in range(self._written[i], len(steps)):
-                hists = monitor.at(position, key)
-                self._file.write(steps[position], {f"{prefix}/{k}": v for k, v in hists.items()})
-            self._written[i] = len(steps)
+            for position, step in enumerate(steps):
+                if step > self._written[i]:  # positions shift when the monitor thins its history
+                    hists = monitor.at(position, key)
+                    self._file.write(step, {f"{prefix}/{k}": v for k, v in hists.items()})
+            self._written[i] = max([self._written[i], *steps])
         self._file.flush()
 
 
