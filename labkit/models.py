@@ -157,7 +157,9 @@ def reinitialize(model: keras.Model, seed: int) -> keras.Model:
     Every random-number stream of the model restarts from the seed as well: each
     ``keras.random.SeedGenerator`` a layer holds (a ``Dropout`` layer's masks) gets a state drawn
     from ``seed``, so the same seed gives the same masks on every call (not the same masks on
-    every backend: each backend has its own generator). A compiled model also gets its
+    every backend: each backend has its own generator; and on PyTorch a ``Dropout`` built
+    without ``seed=`` draws from torch's global generator instead, which
+    ``keras.utils.set_random_seed`` seeds). A compiled model also gets its
     optimizer's state zeroed (step count, momenta), so it trains exactly like a new model with
     these weights and masks, without Keras tracing its training step again (on TensorFlow that
     tracing costs more than a short ``fit`` of a small network). Returns the model.

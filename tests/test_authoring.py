@@ -86,6 +86,16 @@ def test_render_stamps_badge_install_cell_and_metadata(tmp_path):
     assert [c.cell_type for c in student.cells] == [c.cell_type for c in solution.cells]
 
 
+def test_a_cell_tag_reaches_both_notebooks_and_nothing_else_gets_one(tmp_path):
+    source = tmp_path / "99_demo.py"
+    source.write_text(SOURCE + '\n# %% tags=["nbval-ignore-output"]\nprint(1)\n')
+    for variant in ("student", "solution"):
+        cells = render(source, variant).cells
+        tagged = [c.source for c in cells if c.metadata.get("tags")]
+        assert tagged == ["print(1)"], variant
+        assert cells[-1].metadata["tags"] == ["nbval-ignore-output"]
+
+
 def test_rebuild_is_byte_identical(tmp_path):
     source = tmp_path / "99_demo.py"
     source.write_text(SOURCE)

@@ -161,3 +161,35 @@ def test_reinitialize_restarts_a_trained_compiled_model_like_a_new_one(optimizer
     for a, b in zip(new, again):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert float(reused.optimizer.learning_rate) == pytest.approx(optimizer().learning_rate)
+
+
+def test_reinitialize_restarts_the_dropout_masks_so_a_reused_network_repeats_a_new_ones_run():
+    from labkit.models import reinitialize
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(96, 4)).astype("float32"), rng.integers(0, 3, 96)
+
+    def compiled():
+        # seed=1: PyTorch draws an unseeded Dropout's masks from its global generator instead
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(4,)),
+                keras.layers.Dense(16, activation="relu"),
+                keras.layers.Dropout(0.5, seed=1),
+                keras.layers.Dense(3),
+            ]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        return model
+
+    def trained(model):
+        model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+        return [keras.ops.convert_to_numpy(v) for v in model.trainable_weights]
+
+    new = trained(reinitialize(compiled(), seed=2))
+    reused = compiled()
+    other = trained(reinitialize(reused, seed=7))  # the masks' stream moves on
+    again = trained(reinitialize(reused, seed=2))
+    for a, b in zip(new, again):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(new[0], other[0])  # another seed: other weights and masks

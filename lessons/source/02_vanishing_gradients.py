@@ -432,7 +432,7 @@ def build_sigmoid_model():
     # END SOLUTION
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.q2.check(build_sigmoid_model)
 
 # %% [markdown]
@@ -511,7 +511,7 @@ pg.show()
 # %%
 vanishing_fix = {**pg.state, "activation": "relu", "initializer": "he"}  # SOLUTION p1
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.p1.check(vanishing_fix)
 
 # %% [markdown]

@@ -434,7 +434,7 @@ def build_model():
     # END SOLUTION
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.q2.check(build_model)
 
 # %% [markdown]
@@ -496,7 +496,7 @@ pg.show()
 # %%
 exploding_fix = {**pg.state, "batch_norm": True}  # SOLUTION p1
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.p1.check(exploding_fix)
 
 # %% [markdown]

@@ -406,7 +406,7 @@ def build_relu_model():
     # END SOLUTION
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.q3.check(build_relu_model)
 
 # %% [markdown]
@@ -468,7 +468,7 @@ pg.show()
 # %%
 kill_units = {**pg.state, "learning_rate": 3.0}  # SOLUTION p1
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.p1.check(kill_units)
 
 # %% [markdown]
@@ -485,7 +485,7 @@ pg.show()
 # %%
 revive_units = {**pg.state, "learning_rate": 0.1}  # SOLUTION p2
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.p2.check(revive_units)
 
 # %% [markdown]

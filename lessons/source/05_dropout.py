@@ -531,7 +531,7 @@ pg.show()
 # %%
 overfitting_fix = {**pg.state, "dropout": 0.5}  # SOLUTION p1
 
-# %%
+# %% tags=["nbval-ignore-output"]
 ex.p1.check(overfitting_fix)
 
 # %% [markdown]
