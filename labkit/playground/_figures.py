@@ -103,17 +103,27 @@ class Frames:
         self._scratch = RendererAgg(*self.canvas.get_width_height(), self.fig.dpi)
         self._overlays: dict[Artist, tuple] = {}  # artist: (what it shows, its overlay or None)
 
-    def png(self, pg: Playground) -> bytes:
-        """``pg``'s current state as a PNG: a blit, or a full render when the layout changed."""
+    def png(self, pg: Playground, full: bool = False) -> bytes:
+        """``pg``'s current state as a PNG: a blit; the panels whose layout changed are drawn
+        again first (all of them on the first frame, another network, or ``full``)."""
         layout = _layout(pg, self.layout, live=True)
-        rebuild = layout != self.layout
-        if rebuild:
-            self.layout, self._updates = layout, _build(self.fig, pg, layout)
+        changed = [i for i, part in enumerate(layout) if not self.layout or part != self.layout[i]]
+        whole = full or not self.layout or 0 in changed or len(self.layout) != len(layout)
+        if whole:
+            self._updates = _build(self.fig, pg, layout)
+        else:
+            for i in changed:  # the other panels keep their artists and background pixels
+                self.fig.axes[i].clear()
+                self._updates[i] = PANELS[i](self.fig.axes[i], pg, *layout[i])
+        self.layout = layout
         dynamic = self._dynamic(pg)
-        if rebuild:
+        if whole or changed:
             for artist in dynamic:
                 artist.set_animated(True)
-            self.canvas.draw()  # everything but the animated (dynamic) artists
+            if whole:
+                self.canvas.draw()  # everything but the animated (dynamic) artists
+            else:
+                self._redraw(changed)
             self._background = self.canvas.copy_from_bbox(self.fig.bbox)
             self._overlays = {}
         self.canvas.restore_region(self._background)
@@ -136,6 +146,23 @@ class Frames:
                 ys, xs, added, kept = overlay
                 pixels[ys, xs, :3] = (added + pixels[ys, xs, :3] * kept) // 255
         return _png(pixels[..., :3])
+
+    def _redraw(self, panels: list[int]) -> None:
+        """Draw the static parts of ``panels`` again over the background: each panel's area
+        (ticks, labels, title and legend included) is blanked, then the panel is drawn into it,
+        about 0.04 s a panel against 0.2 s or more for the whole figure."""
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        height, width = pixels.shape[:2]
+        for i in panels:
+            ax = self.fig.axes[i]
+            box = ax.get_tightbbox(renderer)
+            x0, x1 = max(int(box.x0) - 2, 0), min(int(math.ceil(box.x1)) + 2, width)
+            y0 = max(height - int(math.ceil(box.y1)) - 2, 0)
+            y1 = min(height - int(box.y0) + 2, height)
+            pixels[y0:y1, x0:x1] = 255  # the figure's white face
+            ax.draw(renderer)
 
     def _dynamic(self, pg: Playground) -> list[Artist]:
         """Update the data; the artists that change, with each axes' spines (drawn over them)."""
@@ -188,12 +215,16 @@ def _layout(pg: Playground, old: tuple | None, live: bool) -> tuple:
     ylim = None
     if live:
         values = np.append(finite, BASELINE_LOSS)
-        ylim = _decades(values.min(), values.max()) if log else (0, _nice_top(values.max() * 1.05))
+        held = old[1][-1] if old[1] and old[1][0] == log else None  # same kind of axis only
+        if log:
+            ylim = _hold(held, _decades(values.min(), values.max()), log=True)
+        else:
+            ylim = (0, _nice_top(values.max() * 1.05))
     history = _log_values([v for r in records for v in r["grad_norms"].values()])
     history = history[np.isfinite(history)]
     hlim = None if history.size else (1.0, 10.0)  # no finite norm: any decade
     if live and history.size:
-        hlim = _decades(history.min(), history.max())
+        hlim = _hold(old[2] and old[2][-1], _decades(history.min(), history.max()), log=True)
     profile = _log_values(list(norms.values()))
     profile = profile[np.isfinite(profile)]
     plim = (1.0, 10.0)
@@ -216,14 +247,18 @@ def _layout(pg: Playground, old: tuple | None, live: bool) -> tuple:
 
 
 def _nice_step(step: int) -> int:
-    """The x axis's end for ``step`` in a live frame: 200, 500, 1000, 2000... (rarely changes: a
-    longer axis costs a full redraw)."""
-    step, scale = max(step, 200), 1
-    while True:
-        for end in (scale, 2 * scale, 5 * scale):
-            if end >= step:
-                return end
-        scale *= 10
+    """The x axis's end for ``step`` in a live frame: 200, 1000, 5000, 25000... (five times longer
+    each time: a longer axis costs a full redraw, so it changes rarely).
+
+    Example
+    -------
+    >>> [_nice_step(s) for s in (1, 200, 201, 4999, 5001)]
+    [200, 200, 1000, 5000, 25000]
+    """
+    end = 200
+    while end < step:
+        end *= 5
+    return end
 
 
 def _nice_top(value: float) -> float:
@@ -256,8 +291,7 @@ def _build(fig: Figure, pg: Playground, layout: tuple) -> list[Update]:
     """Clear ``fig`` and draw the static parts of ``layout``; returns the panels' updates."""
     for ax in fig.axes:
         ax.clear()
-    panels = (_boundary, _losses, _norm_history, _profile, _dead, _ratios)
-    updates = [panel(ax, pg, *part) for panel, ax, part in zip(panels, fig.axes, layout)]
+    updates = [panel(ax, pg, *part) for panel, ax, part in zip(PANELS, fig.axes, layout)]
     title = fig.suptitle("", fontsize=12)
 
     def update(pg: Playground) -> list[Artist]:
@@ -636,3 +670,7 @@ def _ratio(v) -> str:
 
 def _pct(v) -> str:
     return "—" if v is None else f"{v:.0%}"
+
+
+# The six panels in the figure's order; each draws its static parts and returns its update.
+PANELS = (_boundary, _losses, _norm_history, _profile, _dead, _ratios)
