@@ -8,18 +8,22 @@ import weakref
 import keras
 import numpy as np
 
-from labkit.backend import is_functional, layer_graph_built, to_numpy
+from labkit.backend import is_functional, layer_graph_built, probe_pass, to_numpy
 
 __all__ = [
+    "ReluTaps",
     "activated_layers",
     "activation_kind",
     "activation_stats",
     "dead_relu_fraction",
+    "dead_unit_counts",
     "finite_histogram",
     "relu_layers",
+    "relu_taps",
 ]
 
 _PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_RELU_TAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 SIGMOID_SATURATION = (0.02, 0.98)
 TANH_SATURATION = 0.97
@@ -64,7 +68,7 @@ def activated_layers(model: keras.Model, x=None) -> list[keras.layers.Layer]:
     return [layer for layer in layers if activation_kind(layer) is not None]
 
 
-def dead_relu_fraction(model: keras.Model, x) -> dict[str, float]:
+def dead_relu_fraction(model: keras.Model, x, *, compiled: bool = False) -> dict[str, float]:
     """Fraction of dead units in every ReLU layer: units whose output is 0 for every example.
 
     Runs the model in inference mode. For convolutional outputs a unit is a channel (the last
@@ -76,6 +80,11 @@ def dead_relu_fraction(model: keras.Model, x) -> dict[str, float]:
         A built Sequential or Functional model.
     x : array-like
         Probe inputs (a few hundred examples is plenty).
+    compiled : bool
+        Count the dead units inside one compiled function (built on the first call for this
+        model, see :func:`labkit.backend.probe_pass`) and copy only the counts to the host:
+        worth it when called many times, as :class:`~labkit.callbacks.DeadReLUMonitor` does;
+        one call is faster eagerly. The fractions are the same.
 
     Returns
     -------
@@ -87,6 +96,11 @@ def dead_relu_fraction(model: keras.Model, x) -> dict[str, float]:
     >>> dead_relu_fraction(model, x_train[:512])  # doctest: +SKIP
     {'hidden_1': 0.0, 'hidden_2': 0.125}
     """
+    taps = relu_taps(model, _probe_batch(x)) if compiled else None
+    if taps is not None:
+        _, _, counts, finite = probe_pass(model, x, taps=taps.model, summarize=dead_unit_counts)
+        if finite:  # else NaN outputs, which a fused compiled ReLU may turn into 0: eagerly
+            return taps.fractions(counts)
     outputs = _layer_outputs(model, x)
     return {name: _dead_fraction(out) for name, (kind, out) in outputs.items() if kind == "relu"}
 
@@ -94,6 +108,74 @@ def dead_relu_fraction(model: keras.Model, x) -> dict[str, float]:
 def _dead_fraction(out: np.ndarray) -> float:
     """Fraction of units (last axis) that are 0 for every example and position."""
     return float(np.mean(np.all(out.reshape(-1, out.shape[-1]) == 0, axis=0)))
+
+
+def dead_unit_counts(outputs: list) -> keras.KerasTensor:
+    """Per output in ``outputs`` (backend tensors), how many units (last axis) are 0 for every
+    example and position: the ``summarize`` of a compiled probe pass, in ``keras.ops``.
+
+    Example
+    -------
+    >>> out = np.array([[0.0, 1.0, 0.0], [0.0, 2.0, 3.0]])
+    >>> keras.ops.convert_to_numpy(dead_unit_counts([out])).tolist()
+    [1.0]
+    """
+    counts = []
+    for out in outputs:
+        flat = keras.ops.reshape(out, (-1, out.shape[-1]))
+        dead = keras.ops.all(keras.ops.equal(flat, 0), axis=0)
+        counts.append(keras.ops.sum(keras.ops.cast(dead, "float32")))
+    return keras.ops.stack(counts)
+
+
+class ReluTaps:
+    """A model's ReLU layers and a Functional model returning their outputs (``model``), to
+    count dead units inside a compiled probe pass (:func:`labkit.backend.probe_pass` with
+    ``summarize=dead_unit_counts``)."""
+
+    def __init__(self, names: list[str], model: keras.Model):
+        self.names = names
+        self.model = model
+        self.units = [int(out.shape[-1]) for out in model.outputs]
+
+    def fractions(self, counts: np.ndarray) -> dict[str, float]:
+        """``{layer: dead fraction}`` from the pass's dead-unit counts (exactly as NumPy's mean
+        of the per-unit dead flags)."""
+        return {
+            name: float(np.float64(count) / units)
+            for name, count, units in zip(self.names, counts, self.units, strict=True)
+        }
+
+
+def relu_taps(model: keras.Model, x=None) -> ReluTaps | None:
+    """The :class:`ReluTaps` of ``model`` (built once per model), or ``None`` without ReLU layers.
+
+    ``x``, a batch of inputs, builds a Sequential model that has no input shape yet.
+
+    Example
+    -------
+    >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu")])
+    >>> relu_taps(m).units
+    [4]
+    """
+    if model in _RELU_TAPS:
+        return _RELU_TAPS[model]
+    functional = _functional(model, x)
+    names = [layer.name for layer in functional.layers if activation_kind(layer) == "relu"]
+    taps = None
+    if names and all(functional.get_layer(n).output.shape[-1] is not None for n in names):
+        outputs = [functional.get_layer(n).output for n in names]
+        inputs = functional.inputs[0] if len(functional.inputs) == 1 else functional.inputs
+        taps = ReluTaps(names, keras.Model(inputs, outputs, name=f"{model.name}_relu_taps"))
+    _RELU_TAPS[model] = taps
+    return taps
+
+
+def _probe_batch(x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError("the probe x is empty: pass a batch of inputs, e.g. x_train[:512]")
+    return x
 
 
 def activation_stats(

@@ -20,6 +20,7 @@ versions it was checked on (3.8.0, the floor in pyproject.toml, and 3.15.1).
 from __future__ import annotations
 
 import contextlib
+import math
 import weakref
 from collections.abc import Callable, Iterator
 
@@ -40,6 +41,7 @@ __all__ = [
     "layer_losses_overridden",
     "loss_and_gradients",
     "loss_scale",
+    "probe_pass",
     "remove_optimizer_buffer",
     "restore_train_step",
     "to_numpy",
@@ -82,13 +84,65 @@ def loss_and_gradients(model: keras.Model, x, y) -> tuple[float, list[np.ndarray
     >>> [g.shape for g in grads] == [v.shape for v in model.trainable_variables]  # doctest: +SKIP
     True
     """
-    _require_compiled(model)
+    loss, grads, _, _ = probe_pass(model, x, y)
+    return loss, grads
+
+
+def probe_pass(
+    model: keras.Model,
+    x,
+    y=None,
+    taps: keras.Model | None = None,
+    summarize: Callable[[list], object] | None = None,
+) -> tuple[float | None, list[np.ndarray] | None, np.ndarray | None, bool]:
+    """Loss, gradients and a summary of inner layers' outputs on a probe batch: one compiled
+    call, one host copy.
+
+    With ``y``, the loss and gradients are those of :func:`loss_and_gradients`. With ``taps``
+    (a Functional model over ``model``'s own layers, e.g. returning some layers' outputs) and
+    ``summarize`` (``keras.ops`` code turning the list of its outputs on ``x``, in inference
+    mode, into a float vector), the summary is computed in the same compiled function, whose
+    results reach the host packed in one float32 vector. The function is compiled on the first
+    call for each model and each ``(taps, summarize)`` and reused after (one trace while the
+    probe's shape stays the same); everything is stateless, as in :func:`loss_and_gradients`.
+
+    Returns
+    -------
+    loss, gradients, summary
+        ``None`` for what was not asked (no ``y``: no loss or gradients; no ``taps``: no
+        summary).
+    finite : bool
+        Whether every float variable ``taps`` reads is finite. A compiled pass may fuse a
+        layer's matmul and ReLU into one kernel that maps NaN to 0 (TensorFlow with oneDNN),
+        so a summary of an exploded network's outputs can differ from the eager outputs'.
+
+    Example
+    -------
+    >>> _, grads, dead, finite = probe_pass(model, x, y, taps, summarize)  # doctest: +SKIP
+    """
+    if y is not None:
+        _require_compiled(model)
     x = _as_batch(x)
-    y = _as_batch(y)
+    y = None if y is None else _as_batch(y)
     if not model.built:
         model(x[:1])
-    loss, grads = _compiled_fn(model)(*_state(model), x, y)
-    return float(to_numpy(loss)), [to_numpy(g) for g in grads]
+    fn = _compiled_fn(model, y is not None, taps, summarize)
+    trainable, non_trainable, metrics = _state(model)
+    packed = to_numpy(fn(trainable, non_trainable, metrics, x, y))
+    loss = grads = summary = None
+    finite = True
+    start = 0
+    if y is not None:
+        loss = float(packed[0])
+        start = 1
+        grads = []
+        for v in model.trainable_variables:
+            size = math.prod(v.shape)
+            grads.append(packed[start : start + size].reshape(v.shape))
+            start += size
+    if taps is not None:
+        summary, finite = packed[start:-1], bool(packed[-1])
+    return loss, grads, summary, finite
 
 
 def _require_compiled(model) -> None:
@@ -120,15 +174,21 @@ def _state(model) -> tuple[list, list, list]:
     )
 
 
-def _compiled_fn(model) -> Callable:
-    """The backend's compiled ``(trainable, non_trainable, metrics, x, y) -> (loss, grads)``."""
-    key = (id(compiled_loss(model)), len(model.trainable_variables))
-    cached = _COMPILED.get(model)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    fn = _BUILDERS[backend_name()](model)
-    _COMPILED[model] = (key, fn)
-    return fn
+def _compiled_fn(model, gradients: bool, taps, summarize) -> Callable:
+    """The backend's compiled ``(trainable, non_trainable, metrics, x, y) -> packed vector``."""
+    key = (
+        id(compiled_loss(model)) if gradients else None,
+        len(model.trainable_variables),
+        len(model.non_trainable_variables),
+        id(taps),
+        id(summarize),
+    )
+    cached = _COMPILED.setdefault(model, {})
+    if key not in cached:
+        summary = None if taps is None else _summary_fn(model, taps, summarize)
+        loss = _loss_fn(model) if gradients else None
+        cached[key] = (_BUILDERS[backend_name()](loss, summary), taps, summarize)
+    return cached[key][0]
 
 
 def _loss_fn(model) -> Callable:
@@ -148,10 +208,48 @@ def _loss_fn(model) -> Callable:
     return compute
 
 
-def _tensorflow(model) -> Callable:
-    import tensorflow as tf
+def _summary_fn(model, taps, summarize) -> Callable:
+    """``summarize(taps(x))`` in inference mode, a pure function of ``model``'s variable values."""
+    position = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    frozen = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
+    take = [position[id(v)] for v in taps.trainable_variables]
+    take_frozen = [frozen[id(v)] for v in taps.non_trainable_variables]
+    kwargs = {"training": False} if call_takes_training(taps) else {}
+    floats = [
+        i
+        for i, v in enumerate([*taps.trainable_variables, *taps.non_trainable_variables])
+        if keras.backend.is_float_dtype(v.dtype)
+    ]
 
-    compute = _loss_fn(model)
+    def compute(trainable, non_trainable, x):
+        read = [trainable[i] for i in take], [non_trainable[i] for i in take_frozen]
+        outputs, _ = taps.stateless_call(*read, x, **kwargs)
+        if not isinstance(outputs, (list, tuple)):  # Keras unwraps a one-element output list
+            outputs = [outputs]
+        summary = keras.ops.cast(keras.ops.reshape(summarize(list(outputs)), (-1,)), "float32")
+        values = [*read[0], *read[1]]
+        finite = [keras.ops.all(keras.ops.isfinite(values[i])) for i in floats]
+        flag = keras.ops.all(keras.ops.stack(finite)) if finite else keras.ops.ones((), "bool")
+        return keras.ops.concatenate(
+            [summary, keras.ops.reshape(keras.ops.cast(flag, "float32"), (1,))]
+        )
+
+    return compute
+
+
+def _packed(loss, grads, summary) -> list:
+    """The pieces of the one vector a compiled probe pass returns (flattened float32)."""
+    parts = []
+    if loss is not None:
+        parts.append(keras.ops.reshape(keras.ops.cast(loss, "float32"), (1,)))
+        parts.extend(keras.ops.reshape(keras.ops.cast(g, "float32"), (-1,)) for g in grads)
+    if summary is not None:
+        parts.append(summary)
+    return parts
+
+
+def _tensorflow(loss_fn, summary_fn) -> Callable:
+    import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
     def fn(trainable, non_trainable, metrics, x, y):
@@ -160,41 +258,61 @@ def _tensorflow(model) -> Callable:
             [tf.convert_to_tensor(v) for v in values]
             for values in (trainable, non_trainable, metrics)
         )
-        with tf.GradientTape() as tape:
-            tape.watch(trainable)
-            # In a tf.distribute scope Keras's losses divide by the number of replicas (each
-            # replica's share of the global batch); this batch is whole, on one device. The
-            # function is traced again under another strategy scope.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            loss = compute(trainable, non_trainable, metrics, x, y) * replicas
-        grads = tape.gradient(loss, trainable)
-        return loss, [tf.zeros_like(t) if g is None else g for t, g in zip(trainable, grads)]
+        loss = grads = summary = None
+        if loss_fn is not None:
+            with tf.GradientTape() as tape:
+                tape.watch(trainable)
+                # In a tf.distribute scope Keras's losses divide by the number of replicas (each
+                # replica's share of the global batch); this batch is whole, on one device. The
+                # function is traced again under another strategy scope.
+                replicas = tf.distribute.get_strategy().num_replicas_in_sync
+                loss = loss_fn(trainable, non_trainable, metrics, x, y) * replicas
+            grads = tape.gradient(loss, trainable)
+            grads = [tf.zeros_like(t) if g is None else g for t, g in zip(trainable, grads)]
+        if summary_fn is not None:
+            summary = summary_fn(trainable, non_trainable, x)
+        return tf.concat(_packed(loss, grads, summary), axis=0)
 
     return fn
 
 
-def _jax(model) -> Callable:
+def _jax(loss_fn, summary_fn) -> Callable:
     import jax
+    import jax.numpy as jnp
 
-    return jax.jit(jax.value_and_grad(_loss_fn(model)))
-
-
-def _torch(model) -> Callable:
-    import torch
-
-    compute = _loss_fn(model)
+    value_and_grad = None if loss_fn is None else jax.value_and_grad(loss_fn)
 
     def fn(trainable, non_trainable, metrics, x, y):
-        leaves = [t.detach().clone().requires_grad_(True) for t in trainable]
+        loss = grads = summary = None
+        if value_and_grad is not None:
+            loss, grads = value_and_grad(trainable, non_trainable, metrics, x, y)
+        if summary_fn is not None:
+            summary = summary_fn(trainable, non_trainable, x)
+        return jnp.concatenate(_packed(loss, grads, summary))
+
+    return jax.jit(fn)
+
+
+def _torch(loss_fn, summary_fn) -> Callable:
+    import torch
+
+    def fn(trainable, non_trainable, metrics, x, y):
+        loss = grads = summary = None
         frozen = [t.detach().clone() for t in non_trainable]
-        metric_values = [t.detach().clone() for t in metrics]
-        # An unseeded Dropout draws from torch's global generator: fork it so the draw is
-        # undone (the same mask on every call, and training's random stream is untouched).
-        with torch.random.fork_rng(devices=[]), torch.enable_grad():
-            loss = compute(leaves, frozen, metric_values, x, y)
-            grads = torch.autograd.grad(loss, leaves, allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
-        return loss.detach(), grads
+        if loss_fn is not None:
+            leaves = [t.detach().clone().requires_grad_(True) for t in trainable]
+            metric_values = [t.detach().clone() for t in metrics]
+            # An unseeded Dropout draws from torch's global generator: fork it so the draw is
+            # undone (the same mask on every call, and training's random stream is untouched).
+            with torch.random.fork_rng(devices=[]), torch.enable_grad():
+                loss = loss_fn(leaves, frozen, metric_values, x, y)
+                grads = torch.autograd.grad(loss, leaves, allow_unused=True)
+            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
+            loss = loss.detach()
+        if summary_fn is not None:
+            with torch.no_grad():
+                summary = summary_fn([t.detach() for t in trainable], frozen, x)
+        return torch.cat(_packed(loss, grads, summary))
 
     return fn
 

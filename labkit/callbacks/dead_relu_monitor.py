@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import warnings
+import weakref
+
+import numpy as np
 
 from labkit.activations import dead_relu_fraction, relu_layers
 from labkit.callbacks.probe_monitor import (
@@ -12,6 +15,12 @@ from labkit.callbacks.probe_monitor import (
     validate_probe_x,
 )
 from labkit.diagnose import DEFAULT_DEAD_THRESHOLD, Finding, dead_relu_findings
+
+# A GradientMonitor on the same model counts the dead units of a DeadReLUMonitor's probe in its
+# own compiled pass (one call, one trace, one host copy for both): the probes wanted per model,
+# and the fractions measured at a step of a fit, taken once by the DeadReLUMonitor.
+_WANTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_MEASURED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class DeadReLUMonitor(ProbeMonitor):
@@ -81,8 +90,17 @@ class DeadReLUMonitor(ProbeMonitor):
             )
             self._disabled = True
 
+    def set_model(self, model):
+        super().set_model(model)
+        _WANTED[model] = self.x
+
     def measure(self) -> dict[str, float]:
-        return dead_relu_fraction(self.model, self.x)
+        model = self.model
+        shared = _MEASURED.pop(model, None)
+        if shared is not None and shared[0] is self.params and shared[1] == self._step:
+            if same_probe(shared[2], self.x):
+                return dict(shared[3])
+        return dead_relu_fraction(model, self.x, compiled=True)
 
     def findings_for(self, record: dict) -> list[Finding]:
         return dead_relu_findings(record[self.key], self.dead_threshold, record["step"])
@@ -92,3 +110,20 @@ class DeadReLUMonitor(ProbeMonitor):
         from labkit import plots
 
         return plots.dead_relu_heatmap(self)
+
+
+def wanted_probe(model):
+    """The probe inputs of a :class:`DeadReLUMonitor` set on ``model`` (``None`` if none)."""
+    return _WANTED.get(model)
+
+
+def offer_dead_fractions(model, params, step: int, x, fractions: dict[str, float]) -> None:
+    """Hand the dead fractions measured on probe ``x`` at ``step`` of the fit whose callback
+    ``params`` these are to the model's :class:`DeadReLUMonitor`, which takes them once."""
+    if params is not None:  # within a fit
+        _MEASURED[model] = (params, step, x, fractions)
+
+
+def same_probe(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two probe batches hold the same inputs."""
+    return a is b or (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b))

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-from labkit.activations import DEFAULT_BINS, finite_histogram
-from labkit.backend import loss_and_gradients, to_numpy
+from labkit.activations import DEFAULT_BINS, dead_unit_counts, finite_histogram, relu_taps
+from labkit.backend import loss_and_gradients, probe_pass, to_numpy
+from labkit.callbacks.dead_relu_monitor import offer_dead_fractions, same_probe, wanted_probe
 from labkit.callbacks.probe_monitor import (
     DEFAULT_MAX_RECORDS,
     ProbeMonitor,
@@ -228,15 +229,35 @@ class GradientMonitor(ProbeMonitor):
     # --- measuring ----------------------------------------------------------------------------
     def measure(self) -> dict[str, float]:
         if self.uses_probe:
-            _, grads = loss_and_gradients(self.model, self.x, self.y)
-            self._grad_hist = gradient_histograms(self.model, grads)
-            return norms_from_gradients(self.model, grads)
+            return self._probe_norms()
         if self._row is None:
             return dict.fromkeys(self._layers, math.nan)
         norms = dict(self._row["norms"])
         if self._row["nonfinite"] and all(math.isfinite(v) for v in norms.values()):
             norms[next(iter(norms))] = math.inf  # a NaN entry can hide in a finite-looking norm
         return norms
+
+    def _probe_norms(self) -> dict[str, float]:
+        """The probe's norms (and histograms) from one compiled pass, which also counts the dead
+        units of a :class:`DeadReLUMonitor` on the same model and probe inputs."""
+        model = self.model
+        wanted = wanted_probe(model)
+        taps = None
+        if wanted is not None and same_probe(wanted, self.x):
+            try:
+                taps = relu_taps(model, self.x)
+            except ValueError:  # subclassed: the DeadReLUMonitor is off
+                taps = None
+        if taps is None:
+            _, grads = loss_and_gradients(model, self.x, self.y)
+        else:
+            _, grads, counts, finite = probe_pass(
+                model, self.x, self.y, taps.model, dead_unit_counts
+            )
+            if finite:  # else the DeadReLUMonitor measures the NaN outputs itself, eagerly
+                offer_dead_fractions(model, self.params, self._step, self.x, taps.fractions(counts))
+        self._grad_hist = gradient_histograms(model, grads)
+        return norms_from_gradients(model, grads)
 
     def annotate(self, record: dict) -> dict:
         extra = {"grad_hist": self._grad_hist} if self.uses_probe else self._step_entries()
