@@ -261,19 +261,21 @@ def _report(
 
 def _grading_options(p: argparse.ArgumentParser) -> None:
     """The options ``labkit grade`` and ``labkit autograder`` share."""
+    from labkit.grading.defaults import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT
+
     p.add_argument(
         "--timeout",
         type=_positive(float),
-        default=120.0,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="seconds allowed per cell (default: 120)",
+        help=f"seconds allowed per cell (default: {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument(
         "--memory",
         type=_positive(float),
-        default=8.0,
+        default=DEFAULT_MEMORY_GB,
         metavar="GB",
-        help="address-space cap per kernel in GB (default: 8)",
+        help=f"address-space cap per kernel in GB (default: {DEFAULT_MEMORY_GB:g})",
     )
     p.add_argument(
         "--sandbox",

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import inspect
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -282,3 +284,17 @@ def test_shards_split_the_class_and_merge_combines_them(tmp_path, capsys, monkey
             cli._shard(wrong)
     assert cli.main(["grade", "merge", str(folder / "s0.ipynb")]) == 2
     assert "is not a report" in capsys.readouterr().err
+
+
+def test_the_command_line_offers_the_grader_defaults_without_loading_the_grader():
+    code = (
+        "import sys; from labkit import cli; a = cli.parser().parse_args(['grade', 'x.ipynb']); "
+        "print(a.timeout, a.memory, *(m in sys.modules for m in ('labkit.grading.runner', "
+        "'nbclient')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from labkit.grading.runner import grade_paths
+
+    defaults = inspect.signature(grade_paths).parameters
+    expected = [str(defaults["timeout"].default), str(defaults["memory_gb"].default)]
+    assert run.stdout.split() == [*expected, "False", "False"]

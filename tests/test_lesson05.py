@@ -331,17 +331,7 @@ def test_q4_answers_that_know_nothing_never_pass(always_equal):
     assert ex.q4.check({"A": "overfitting"}).status == "incorrect"
 
 
-# --- p1: playground challenge ---------------------------------------------------------------------
-def test_p1_solution_is_correct_and_the_grader_agrees(solution, assert_status):
-    answer = solution(ex.p1, pg=ex.p1.playground())
-    assert_status(ex.p1.check(answer), "correct", "dropout=0.5", "test loss")
-    assert ex.p1.grade(ex.p1.collect(answer)).status == "correct"
-
-
-def test_p1_the_handed_out_setup_is_incorrect(assert_status):
-    assert_status(ex.p1.check(ex.p1.playground().state), "incorrect", "unchanged", "dropout, l2")
-
-
+# --- p1: playground challenge (its solution and set-up: test_challenges.py) ----------------------
 def test_p1_only_dropout_or_l2_may_change(assert_status):
     answer = {**ex.p1.playground().state, "learning_rate": 0.0}
     assert_status(ex.p1.check(answer), "incorrect", "only dropout, l2 may change", "learning_rate")

@@ -368,21 +368,7 @@ def test_q4_junk_answers_get_a_message(answer, words):
     assert words in message
 
 
-# --- p1: the playground challenge (each check trains the playground for a few seconds) ----------
-def test_p1_solution_is_correct_and_the_grader_agrees(solution):
-    capstone_fix = solution(ex.p1, pg=ex.p1.playground())
-    state, message = status(ex.p1, capstone_fix)
-    assert state == "correct", message
-    assert "no vanishing finding" in message and "no exploding finding" in message
-
-
-def test_p1_the_handed_out_set_up_and_the_placeholder_are_not_correct():
-    state, message = status(ex.p1, ex.p1.playground().state)
-    assert state == "incorrect"
-    assert "unchanged" in message
-    assert status(ex.p1, ...)[0] == "not_attempted"
-
-
+# --- p1: the playground challenge (its solution and set-up: test_challenges.py) ------------------
 def test_p1_a_change_that_learns_nothing_says_so():
     state, message = status(ex.p1, {**ex.p1.playground().state, "learning_rate": 0.0})
     assert state == "incorrect"

@@ -13,7 +13,6 @@ pytestmark = pytest.mark.backends
 def _quiz(**overrides) -> QuizExercise:
     fields = {
         "id": "k1",
-        "answer": "answer_k1",
         "hints": ["What does σ′ do to the signal?", "Its largest value is 0.25."],
         "question": "Why does a deep sigmoid network's first layer barely learn?",
         "options": {
@@ -63,6 +62,16 @@ def test_declaration_errors_name_what_is_missing():
     with pytest.raises(ValueError, match="not an option key"):
         _quiz(correct="d")
     assert "a) Each layer" in str(_quiz()) and "answer_k1" in _quiz()._repr_html_()
+    with pytest.raises(ValueError, match='answer="answer_q7"'):
+        _quiz(id="q7")  # no variable follows from this id: the declaration must name one
+
+
+def test_the_answer_variable_follows_from_the_id_unless_given():
+    assert _quiz(id="k4").answer == "answer_k4"
+    assert _quiz(id="predict").answer == "prediction"
+    chosen = _quiz(id="q7", answer="guess")
+    assert chosen.answer == "guess"
+    assert 'Answer with guess = "…", then ex.q7.check(guess).' in str(chosen)
 
 
 # --- every lesson's quizzes: "predict, then run" and "Test your knowledge" ---------------------

@@ -43,7 +43,6 @@ __all__ = [
 # --- predict, then run: section 5's ablation ----------------------------------------------------
 predict = QuizExercise(
     id="predict",
-    answer="prediction",
     question=(
         "Section 4 changed the activation and the initializer at once. Trained alone, which of "
         "the two changes makes the 10-layer network learn the spirals far above chance?"
@@ -426,7 +425,6 @@ q4 = DiagnosisExercise(
 # --- test your knowledge -------------------------------------------------------------------------
 k1 = QuizExercise(
     id="k1",
-    answer="answer_k1",
     question=(
         "In the deep sigmoid network, why does a layer get a smaller gradient the closer it is "
         "to the input?"
@@ -463,7 +461,6 @@ k1 = QuizExercise(
 
 k2 = QuizExercise(
     id="k2",
-    answer="answer_k2",
     question=(
         "A 12-layer sigmoid network trained with SGD has a vanishing ratio of 1e-8. A colleague "
         "multiplies the learning rate by 1000. What happens?"
@@ -498,7 +495,6 @@ k2 = QuizExercise(
 
 k3 = QuizExercise(
     id="k3",
-    answer="answer_k3",
     question=(
         "In a gradient-profile figure (each layer's gradient norm, log scale, input side on the "
         "left), what does the profile of a healthy deep network look like?"
@@ -533,7 +529,6 @@ k3 = QuizExercise(
 
 k4 = QuizExercise(
     id="k4",
-    answer="answer_k4",
     question="Why does switching to ReLU fix the profile, while He initialization alone does not?",
     options={
         "a": "A ReLU network has fewer weights to train.",
@@ -567,7 +562,6 @@ k4 = QuizExercise(
 
 k5 = QuizExercise(
     id="k5",
-    answer="answer_k5",
     question=(
         "A deep network's loss barely falls. Which reading tells vanishing gradients apart from a "
         "learning rate that is simply too small?"

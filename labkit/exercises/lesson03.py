@@ -140,7 +140,6 @@ def _beat_the_mean(run: CheckRun, what: str, fix: str) -> None:
 # --- predict, then run: section 4's three remedies -----------------------------------------------
 predict = QuizExercise(
     id="predict",
-    answer="prediction",
     question=(
         "The large-init network trains for 80 steps with batch normalization, with a learning "
         "rate of 2e-3, or with global clipping at 3.0. Which remedy ends with the lowest "
@@ -399,7 +398,6 @@ q4 = DiagnosisExercise(
 # --- test your knowledge -------------------------------------------------------------------------
 k1 = QuizExercise(
     id="k1",
-    answer="answer_k1",
     question=(
         "Why do ReLU weights drawn at twice He's standard deviation make the gradients explode "
         "in a deep network?"
@@ -434,7 +432,6 @@ k1 = QuizExercise(
 
 k2 = QuizExercise(
     id="k2",
-    answer="answer_k2",
     question=(
         "GradientMonitor(on_explode='stop') stops training with an exploding finding at step 1, "
         "although every norm at step 0 was below the alarm level. What happened?"
@@ -467,7 +464,6 @@ k2 = QuizExercise(
 
 k3 = QuizExercise(
     id="k3",
-    answer="answer_k3",
     question=(
         "The remedies table prints the raw gradient norm at step 0. Which remedy makes that "
         "number small, and why?"
@@ -502,7 +498,6 @@ k3 = QuizExercise(
 
 k4 = QuizExercise(
     id="k4",
-    answer="answer_k4",
     question=(
         "Global gradient clipping keeps the large-init network finite. Why is it not yet a fix "
         "in a short training budget?"
@@ -535,7 +530,6 @@ k4 = QuizExercise(
 
 k5 = QuizExercise(
     id="k5",
-    answer="answer_k5",
     question="What do lesson 2's vanishing gradients and this lesson's exploding ones share?",
     options={
         "a": "Both are caused by the activation function's derivative.",

@@ -68,7 +68,6 @@ RELU_LOSS = 0.6
 # --- predict, then run: section 2's learning rate of 3.0 ----------------------------------------
 predict = QuizExercise(
     id="predict",
-    answer="prediction",
     hints=[
         "A unit computes max(0, z) with z = w·x + b. What can one very large step do to w and b?",
         "A unit whose z is below 0 for every input outputs 0 and gets a zero gradient for its own "
@@ -440,7 +439,6 @@ p1, p2 = challenges("04_dead_relu")
 # --- test your knowledge --------------------------------------------------------------------------
 k1 = QuizExercise(
     id="k1",
-    answer="answer_k1",
     hints=[
         "Write down the gradient of one incoming weight of the unit: which factor depends on z?",
         "relu′(z) is 0 for z < 0. If z < 0 for every example, what is each term of the sum?",
@@ -468,7 +466,6 @@ k1 = QuizExercise(
 
 k2 = QuizExercise(
     id="k2",
-    answer="answer_k2",
     hints=[
         "A dead unit's own weights are frozen. What else does its weighted sum z = w·a + b "
         "depend on?",
@@ -498,7 +495,6 @@ k2 = QuizExercise(
 
 k3 = QuizExercise(
     id="k3",
-    answer="answer_k3",
     hints=[
         "What exactly does the monitor count as dead: zero on some examples, or on all of them?",
         "A unit that is positive on even a few examples gets a gradient from those examples.",
@@ -528,7 +524,6 @@ k3 = QuizExercise(
 
 k4 = QuizExercise(
     id="k4",
-    answer="answer_k4",
     hints=[
         "What killed the units: the activation, the biases, or the size of the steps?",
         "Pick the change that stops a single step from throwing a weighted sum below 0 for every "
@@ -559,7 +554,6 @@ k4 = QuizExercise(
 
 k5 = QuizExercise(
     id="k5",
-    answer="answer_k5",
     hints=[
         "Compare the derivatives of ReLU and LeakyReLU for a negative input.",
         "For a unit that is below 0 on every input, which activation still lets a gradient "

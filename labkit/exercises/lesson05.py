@@ -49,7 +49,6 @@ __all__ = [
 # --- predict, then run: section 3's sweep of the rate -------------------------------------------
 predict = QuizExercise(
     id="predict",
-    answer="prediction",
     hints=[
         "Think of the two ends first: what does rate 0.0 leave of the regularization, and what "
         "does rate 1.0 leave of the network?",
@@ -443,7 +442,6 @@ q4 = DiagnosisExercise(
 # --- test your knowledge --------------------------------------------------------------------------
 k1 = QuizExercise(
     id="k1",
-    answer="answer_k1",
     hints=[
         "What does a Keras Dropout layer do with training=False, and when does Keras pass it?",
         "Section 2 checked three claims on a Dropout layer; the third was about inference mode. "
@@ -476,7 +474,6 @@ k1 = QuizExercise(
 
 k2 = QuizExercise(
     id="k2",
-    answer="answer_k2",
     hints=[
         "Compare what the next layer receives in training, when a fraction `rate` of the units "
         "is 0, with what it receives at inference, when none is.",
@@ -503,7 +500,6 @@ k2 = QuizExercise(
 
 k3 = QuizExercise(
     id="k3",
-    answer="answer_k3",
     hints=[
         "Name the failure first: what does a validation loss that stops improving while the "
         "training loss keeps falling mean?",
@@ -532,7 +528,6 @@ k3 = QuizExercise(
 
 k4 = QuizExercise(
     id="k4",
-    answer="answer_k4",
     hints=[
         "Is a training loss that goes UP a sign of memorizing too much or of fitting too little?",
         "With rate 0.8, how much of the network is left in each training step?",
@@ -558,7 +553,6 @@ k4 = QuizExercise(
 
 k5 = QuizExercise(
     id="k5",
-    answer="answer_k5",
     hints=[
         "In each step a new random subset of units is missing. What does that stop a unit from "
         "relying on?",

@@ -50,7 +50,6 @@ __all__ = [
 # --- predict, then run: the dropout sweep of section 4 -------------------------------------------
 predict = QuizExercise(
     id="predict",
-    answer="prediction",
     hints=[
         "Dropout is a remedy for overfitting. Has this network had time to overfit the whole fit "
         "split in 10 epochs?",
@@ -443,7 +442,6 @@ q4 = DiagnosisExercise(
 # --- test your knowledge: the whole course --------------------------------------------------------
 k1 = QuizExercise(
     id="k1",
-    answer="answer_k1",
     hints=[
         "Look at where the gradient gets small: gradually, layer by layer, or all at once at "
         "one layer?",
@@ -483,7 +481,6 @@ k1 = QuizExercise(
 
 k2 = QuizExercise(
     id="k2",
-    answer="answer_k2",
     hints=[
         "Compare the two loss curves: what does it mean when the training loss keeps falling "
         "while the validation loss turns up?",
@@ -520,7 +517,6 @@ k2 = QuizExercise(
 
 k3 = QuizExercise(
     id="k3",
-    answer="answer_k3",
     hints=[
         "A NaN means some number grew until it overflowed. What can grow once the gradient "
         "reaches every layer at full size?",
@@ -558,7 +554,6 @@ k3 = QuizExercise(
 
 k4 = QuizExercise(
     id="k4",
-    answer="answer_k4",
     hints=[
         "from_logits=True tells the loss: what you get are logits, apply softmax yourself. What "
         "does it get here?",
@@ -593,7 +588,6 @@ k4 = QuizExercise(
 
 k5 = QuizExercise(
     id="k5",
-    answer="answer_k5",
     hints=[
         "One run per setting is one draw of the initial weights and dropout masks. How much do "
         "the draws alone move the validation loss?",

@@ -37,6 +37,27 @@ Goal = Callable[[object], str]
 """A judge of a trained playground: returns what it saw, or raises :class:`Incorrect`."""
 
 
+def _goal(name: str, **constants: object) -> Callable[[Goal], Goal]:
+    """Name a goal after the call that made it and attach the ``constants`` a lesson's prose may
+    state (a challenge collects them, e.g. ``{{p1.margin:.0%}}``).
+
+    Example
+    -------
+    >>> @_goal("always(1)", limit=1)
+    ... def goal(pg):
+    ...     return "fine"
+    >>> goal.__name__, goal.constants
+    ('always(1)', {'limit': 1})
+    """
+
+    def named(goal: Goal) -> Goal:
+        goal.__name__ = name
+        goal.constants = constants
+        return goal
+
+    return named
+
+
 def learns(margin: float) -> Goal:
     """Test accuracy at least ``margin`` above the majority class, with a finite loss.
 
@@ -46,6 +67,7 @@ def learns(margin: float) -> Goal:
     'learns(0.2)'
     """
 
+    @_goal(f"learns({margin:g})", margin=margin, margin_points=round(margin * 100))
     def goal(pg) -> str:
         s = pg.summary()
         if not math.isfinite(s["train_loss"]):
@@ -64,68 +86,104 @@ def learns(margin: float) -> Goal:
             f"test accuracy {s['test_accuracy']:.0%} (majority class {s['baseline_accuracy']:.0%})"
         )
 
-    goal.__name__ = f"learns({margin:g})"
-    goal.constants = {"margin": margin, "margin_points": round(margin * 100)}
     return goal
 
 
 def no_finding(kind: str) -> Goal:
-    """No finding of ``kind`` (``"vanishing"``, ``"exploding"``, ...) at the end of the run."""
+    """No finding of ``kind`` (``"vanishing"``, ``"exploding"``, ...) at the end of the run.
 
+    Example
+    -------
+    >>> no_finding("vanishing").__name__
+    "no_finding('vanishing')"
+    """
+
+    @_goal(f"no_finding({kind!r})")
     def goal(pg) -> str:
         found = [f for f in pg.findings if f.kind == kind]
         if found:
             raise Incorrect(f"the run still shows {kind.replace('_', ' ')}: {found[0]}")
         return f"no {kind.replace('_', ' ')} finding"
 
-    goal.__name__ = f"no_finding({kind!r})"
     return goal
 
 
-def dead_at_least(fraction: float) -> Goal:
-    """Some ReLU layer with at least ``fraction`` of its units dead at the end of the run."""
+def _most_dead(pg) -> tuple[str | None, float]:
+    """The ReLU layer with the largest fraction of dead units at the end of the run, and that
+    fraction; ``(None, 0.0)`` when the network has no ReLU layers.
 
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> _most_dead(SimpleNamespace(history=[{"dead": {"hidden_1": 0.25, "hidden_2": 0.5}}]))
+    ('hidden_2', 0.5)
+    """
+    dead = pg.history[-1]["dead"]
+    if not dead:
+        return None, 0.0
+    layer = max(dead, key=dead.get)
+    return layer, dead[layer]
+
+
+def dead_at_least(fraction: float) -> Goal:
+    """Some ReLU layer with at least ``fraction`` of its units dead at the end of the run.
+
+    Example
+    -------
+    >>> dead_at_least(0.5).constants
+    {'dead_at_least': 0.5}
+    """
+
+    @_goal(f"dead_at_least({fraction:g})", dead_at_least=fraction)
     def goal(pg) -> str:
-        dead = pg.history[-1]["dead"]
-        if not dead:
+        layer, dead = _most_dead(pg)
+        if layer is None:
             raise Incorrect(
                 f"the network has no ReLU layers (activation {pg.controls['activation']!r}), so "
                 "no unit can die in the ReLU sense."
             )
-        layer = max(dead, key=dead.get)
-        if dead[layer] < fraction:
+        if dead < fraction:
             raise Incorrect(
-                f"the most dead layer, {layer}, has {dead[layer]:.0%} dead units; the challenge "
+                f"the most dead layer, {layer}, has {dead:.0%} dead units; the challenge "
                 f"asks for at least {fraction:.0%}."
             )
-        return f"{dead[layer]:.0%} of {layer}'s units dead"
+        return f"{dead:.0%} of {layer}'s units dead"
 
-    goal.__name__ = f"dead_at_least({fraction:g})"
-    goal.constants = {"dead_at_least": fraction}
     return goal
 
 
 def no_dead(fraction: float) -> Goal:
-    """Every ReLU layer with fewer than ``fraction`` of its units dead at the end of the run."""
+    """Every ReLU layer with fewer than ``fraction`` of its units dead at the end of the run.
 
+    Example
+    -------
+    >>> no_dead(0.5).constants
+    {'dead_below': 0.5}
+    """
+
+    @_goal(f"no_dead({fraction:g})", dead_below=fraction)
     def goal(pg) -> str:
-        dead = pg.history[-1]["dead"]
-        worst = max(dead, key=dead.get) if dead else None
-        if worst is not None and dead[worst] >= fraction:
+        layer, dead = _most_dead(pg)
+        if layer is not None and dead >= fraction:
             raise Incorrect(
-                f"{dead[worst]:.0%} of {worst}'s units are still dead at the end (the challenge "
+                f"{dead:.0%} of {layer}'s units are still dead at the end (the challenge "
                 f"asks for under {fraction:.0%} in every layer)."
             )
         return "no layer with many dead units"
 
-    goal.__name__ = f"no_dead({fraction:g})"
-    goal.constants = {"dead_below": fraction}
     return goal
 
 
 def loss_below(limit: float) -> Goal:
-    """A test loss below ``limit`` at the end of the run."""
+    """A test loss below ``limit`` at the end of the run.
 
+    Example
+    -------
+    >>> loss_below(0.6).__name__
+    'loss_below(0.6)'
+    """
+
+    @_goal(f"loss_below({limit:g})", loss_below=limit)
     def goal(pg) -> str:
         s = pg.summary()
         if not s["test_loss"] < limit:
@@ -135,8 +193,6 @@ def loss_below(limit: float) -> Goal:
             )
         return f"test loss {s['test_loss']:.3g} (training loss {s['train_loss']:.3g})"
 
-    goal.__name__ = f"loss_below({limit:g})"
-    goal.constants = {"loss_below": limit}
     return goal
 
 

@@ -8,13 +8,13 @@ after.
 Example
 -------
 >>> q = QuizExercise(
-...     id="k1", answer="answer_k1", hints=["Think of σ′.", "Its largest value is 0.25."],
+...     id="k1", hints=["Think of σ′.", "Its largest value is 0.25."],
 ...     question="Why do deep sigmoid networks learn slowly?",
 ...     options={"a": "The gradient shrinks layer by layer.", "b": "Sigmoid is slow."},
 ...     explanations={"a": "Each layer multiplies it by σ′ ≤ 0.25.", "b": "Its cost is tiny."},
 ...     correct="a")
->>> q.check("A").status, q.check("b").status, q.check(...).status
-('correct', 'incorrect', 'not_attempted')
+>>> q.answer, q.check("A").status, q.check("b").status, q.check(...).status
+('answer_k1', 'correct', 'incorrect', 'not_attempted')
 """
 
 from __future__ import annotations
@@ -34,9 +34,12 @@ class QuizExercise(Exercise):
 
     ``options`` maps each key to its text, ``explanations`` each key to why it is right or
     wrong, ``correct`` is the right key. Keys are compared without case or surrounding spaces,
-    brackets and dots (``" (B). "`` is ``"b"``).
+    brackets and dots (``" (B). "`` is ``"b"``). ``answer``, the notebook variable, follows
+    from the id unless given: ``"k3"`` is answered in ``answer_k3``, ``"predict"`` in
+    ``prediction``.
     """
 
+    answer: str = field(default="", kw_only=True)
     question: str = ""
     options: Mapping[str, str] = field(default_factory=dict)
     explanations: Mapping[str, str] = field(default_factory=dict)
@@ -46,6 +49,7 @@ class QuizExercise(Exercise):
 
     def __post_init__(self):
         super().__post_init__()
+        self.answer = self.answer or _answer_for(self.id)
         keys = [str(k).lower() for k in self.options]
         if len(keys) < 2 or len(set(keys)) != len(keys):
             raise ValueError(f"quiz {self.id} needs at least two options with distinct keys")
@@ -98,3 +102,21 @@ class QuizExercise(Exercise):
         return "\n".join(lines)
 
     __repr__ = __str__  # a notebook's plain-text output is the question, not the dataclass
+
+
+def _answer_for(quiz_id: str) -> str:
+    """The notebook variable that answers quiz ``quiz_id``: ``answer_k3`` for ``"k3"``,
+    ``prediction`` for ``"predict"``.
+
+    Example
+    -------
+    >>> _answer_for("k3"), _answer_for("predict")
+    ('answer_k3', 'prediction')
+    """
+    if quiz_id == "predict":
+        return "prediction"
+    if quiz_id.startswith("k") and quiz_id[1:].isdigit():
+        return f"answer_{quiz_id}"
+    raise ValueError(
+        f'quiz {quiz_id}: name the variable that holds its answer, e.g. answer="answer_{quiz_id}"'
+    )

@@ -38,6 +38,7 @@ import zipfile
 from pathlib import Path
 
 from labkit.grading import report, runner, sandbox
+from labkit.grading.defaults import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT
 
 __all__ = ["AutograderError", "REQUIREMENTS", "build", "requirements", "resolve_lesson", "run"]
 
@@ -138,8 +139,8 @@ def build(
     out: str | os.PathLike,
     *,
     wheel: str | os.PathLike | None = None,
-    timeout: float = runner.DEFAULT_TIMEOUT,
-    memory_gb: float = runner.DEFAULT_MEMORY_GB,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_gb: float = DEFAULT_MEMORY_GB,
     sandbox_mode: str = "auto",
 ) -> Path:
     """Write the autograder zip for ``lesson`` (a name or number) to ``out``.

@@ -51,19 +51,16 @@ import nbformat
 from labkit import executor
 from labkit.exercises import core
 from labkit.grading import cgroup, collector, sandbox, transport
+from labkit.grading.defaults import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT
 from labkit.grading.kernel import write_kernelspec
 
 __all__ = [
-    "DEFAULT_MEMORY_GB",
-    "DEFAULT_TIMEOUT",
     "SubmissionResult",
     "find_notebooks",
     "grade_paths",
     "lesson_of",
 ]
 
-DEFAULT_TIMEOUT = 120.0
-DEFAULT_MEMORY_GB = 8.0
 MAX_KERNEL_STARTS = 3
 MAX_PROCESSES = 512  # processes and threads per sandbox (TensorFlow starts dozens of threads)
 MAX_FILE_BYTES = 2**30
