@@ -84,6 +84,30 @@ def test_learning_rate_applies_live_and_other_controls_rebuild():
     assert pg.reset().controls["seed"] == 1
 
 
+def test_a_frame_that_redraws_only_the_changed_panels_equals_a_full_render():
+    import io
+
+    from matplotlib.image import imread
+
+    from labkit.playground._figures import Frames
+
+    pg = Playground().run(steps=20, every=10)
+    frames = Frames()
+    frames.png(pg)
+    partial = []
+    while len(partial) < 2 and pg.step < 1500:  # the step axis grows at 200, then 1000
+        pg.run(steps=50, every=50)
+        before = frames.layout
+        frame = frames.png(pg)
+        changed = [i for i, part in enumerate(frames.layout) if part != before[i]]
+        if changed:
+            assert 0 not in changed  # the decision boundary's layout never changes
+            full = frames.png(pg, full=True)
+            partial.append(changed)
+            np.testing.assert_array_equal(imread(io.BytesIO(frame)), imread(io.BytesIO(full)))
+    assert [1, 2] in partial, partial  # the loss and gradient-history panels' step axis grew
+
+
 def test_static_summary_and_app_widgets(monkeypatch):
     monkeypatch.setenv("LABKIT_PLAYGROUND", "static")
     pg = Playground(preset="dead_relu", depth=2)
