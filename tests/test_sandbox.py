@@ -241,9 +241,10 @@ def test_no_process_outlives_its_submission(attacked):
 def test_the_graders_environment_stays_outside(attacked):
     token = attacked["values"]["token"]
     note = _attack_note(attacked["report"]["environment"])
-    seen, names = note.split("ATTACK seen=")[1].split(" names=")
+    seen, rest = note.split("ATTACK seen=")[1].split(" missing=")
+    missing, names = rest.split(" names=")
     assert seen == "" and token not in note, note
-    assert set(KERNEL_ENV) <= set(names.split(","))
+    assert missing == "", f"the kernel lacks {missing} of KERNEL_ENV"
     passed = {*sandbox.PASSED_ENV, "HOME", *KERNEL_ENV, *IPYKERNEL_SETS}
     assert set(names.split(",")) & ({*os.environ, "LABKIT_FAKE_TOKEN"} - passed) == set()
     assert token not in attacked["report_text"]
