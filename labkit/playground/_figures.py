@@ -105,10 +105,10 @@ class Frames:
 
     def png(self, pg: Playground, full: bool = False) -> bytes:
         """``pg``'s current state as a PNG: a blit; the panels whose layout changed are drawn
-        again first (all of them on the first frame, another network, or ``full``)."""
+        again first (the whole figure on the first frame, or with ``full``)."""
         layout = _layout(pg, self.layout, live=True)
-        changed = [i for i, part in enumerate(layout) if not self.layout or part != self.layout[i]]
-        whole = full or not self.layout or 0 in changed or len(self.layout) != len(layout)
+        whole = full or self.layout is None
+        changed = [] if whole else [i for i, part in enumerate(layout) if part != self.layout[i]]
         if whole:
             self._updates = _build(self.fig, pg, layout)
         else:
