@@ -339,7 +339,7 @@ def render(source: Path, variant: str):
     return out
 
 
-def execute(nb, timeout: int = 600):
+def execute(nb, timeout: int = executor.DEFAULT_TIMEOUT):
     """Run a notebook top to bottom in a fresh kernel (cwd ``lessons/``), outputs in place.
 
     Raises :class:`labkit.executor.ExecutionError` naming the cell that failed.

@@ -262,6 +262,7 @@ def _report(
 def _grading_options(p: argparse.ArgumentParser) -> None:
     """The options ``labkit grade`` and ``labkit autograder`` share."""
     from labkit.grading.defaults import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT
+    from labkit.grading.sandbox import MODES  # light too: no executor, nbclient or keras
 
     p.add_argument(
         "--timeout",
@@ -279,7 +280,7 @@ def _grading_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--sandbox",
-        choices=("auto", "required", "off"),
+        choices=MODES,
         default="auto",
         help="run each kernel in a bubblewrap sandbox: auto (when bubblewrap works, else warn), "
         "required (fail without it), off (default: auto)",

@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 600
+"""Seconds each cell may run unless the caller says otherwise (``labkit build``, ``labkit run``)."""
 STARTUP_TIMEOUT = 60
 KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:")
 # nbclient logs timeouts and dead kernels itself; here they become exceptions instead

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from labkit.executor import CellTimedOut, ExecutionError, code_cells, execute
+from labkit.executor import DEFAULT_TIMEOUT, CellTimedOut, ExecutionError, code_cells, execute
 
 __all__ = ["LessonNotFound", "RunResult", "lessons_dir", "resolve", "run_notebook", "summary_table"]
 
-DEFAULT_TIMEOUT = 600
 LINE_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 _BAR_WIDTH = 24
 

@@ -183,7 +183,9 @@ def test_a_learning_rate_that_does_nothing_fails_the_reference(
 ):
     monkeypatch.setattr(ex, "LEARNING_RATE", 0.0)
     result = ex.q2.check(solution(ex.q2, **CONTEXT))
-    assert_status(result, "incorrect", "chance is 33%", f"needs ≥ {ex.MIN_ACCURACY:.0%}")
+    assert_status(
+        result, "incorrect", "class frequencies scores 1.099", f"needs ≤ {ex.MAX_LOSS:.3f}"
+    )
 
 
 def test_builder_that_raises_or_returns_a_non_model_is_incorrect(always_equal, assert_status):

@@ -13,6 +13,7 @@ from labkit.callbacks.probe_monitor import (
     DEFAULT_MAX_RECORDS,
     ProbeMonitor,
     check_feature_shape,
+    is_log_spaced,
     validate_probe_x,
 )
 from labkit.diagnose import (
@@ -222,8 +223,7 @@ class GradientMonitor(ProbeMonitor):
     def before_recorded_step(self, step: int, last_of_epoch: bool) -> None:
         if self.model.steps_per_execution > 1:  # the weights between steps are never seen
             return
-        log_spaced = step & (step - 1) == 0
-        if log_spaced or last_of_epoch or self.every is None:
+        if is_log_spaced(step) or last_of_epoch or self.every is None:
             self._weights_before = (step, self._layer_weights())
 
     # --- measuring ----------------------------------------------------------------------------

@@ -188,7 +188,7 @@ class ProbeMonitor(keras.callbacks.Callback):
     def _kept(self, record: dict) -> bool:
         """Whether thinning at the current ``stride`` keeps ``record`` (the latest aside)."""
         step = record["step"]
-        if step & (step - 1) == 0:  # step 0 and the log-spaced steps 1, 2, 4, 8, ...
+        if is_log_spaced(step):
             return True
         if self.every is None:
             return self._epoch_due(record["epoch"])
@@ -338,6 +338,18 @@ class ProbeMonitor(keras.callbacks.Callback):
             f"the {len(records)} {key!r} records run from step {records[0]['step']} to "
             f"{records[-1]['step']} (see .steps()){thinned}"
         )
+
+
+def is_log_spaced(step: int) -> bool:
+    """Whether ``step`` is 0 or a power of two: the early steps every monitor records and
+    thinning always keeps.
+
+    Example
+    -------
+    >>> [s for s in range(10) if is_log_spaced(s)]
+    [0, 1, 2, 4, 8]
+    """
+    return step & (step - 1) == 0
 
 
 def validate_max_records(max_records) -> int | None:

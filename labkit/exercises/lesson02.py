@@ -142,8 +142,19 @@ q1 = ValueExercise(
 MIN_HIDDEN = 10
 MIN_RATIO = 1e-3
 CHANCE = 1 / 3
-MARGIN = 0.15
-MIN_ACCURACY = CHANCE + MARGIN
+FREQUENCY_LOSS = math.log(3)
+"""The cross-entropy of predicting the spiral's class frequencies (three equal classes): the
+training loss of a network that learned nothing about the input."""
+LOSS_FRACTION = 0.75
+MAX_LOSS = LOSS_FRACTION * FREQUENCY_LOSS
+"""A network "learns" when its final training loss is at most this: 25% below the
+class-frequency loss. The training loss is judged, not test accuracy: after a short run the
+running statistics of ten batch normalization layers still lag behind the weights, so inference
+accuracy jumps between runs (49–74% across backends) while the training loss ends at 0.49–0.53 on
+every one."""
+BATCH_STATS_GAP = 0.15
+"""When inference accuracy trails accuracy with the test set's own batch statistics by more than
+this, the message explains the running statistics."""
 TRAIN_EPOCHS = 8
 LEARNING_RATE = 0.1
 _ALLOWED = (None, "sigmoid", "linear")
@@ -211,6 +222,7 @@ def _check_sigmoid_model(model) -> str:
     """Judge the activations, the gradient profile at a NumPy-drawn initialization, then a short
     SGD run in the data's stored order: the same run on TensorFlow, JAX and PyTorch."""
     import keras
+    import numpy as np
 
     if not model.trainable_weights:
         raise Incorrect(
@@ -246,28 +258,35 @@ def _check_sigmoid_model(model) -> str:
     )
     if run.diverged:
         raise Incorrect(f"{run.diverged}: keep the default initializers and no huge weights.")
-    has_bn = any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers(model))
-    if run.accuracy < MIN_ACCURACY and has_bn and run.final_loss < 0.6 * run.start_loss:
-        raise Incorrect(
-            f"the training loss fell {run.start_loss:.3f} → {run.final_loss:.3f}, yet the test "
-            f"accuracy is {run.accuracy:.0%} (chance {CHANCE:.0%}, needed ≥ {MIN_ACCURACY:.0%}). "
-            "Predictions use batch normalization's running statistics, which follow the batches "
-            "slowly (momentum 0.99 by default) and lag behind in a short run: try "
-            "BatchNormalization(momentum=0.9)."
-        )
-    if run.accuracy < MIN_ACCURACY:
+    if run.final_loss > MAX_LOSS:
         raise Incorrect(
             f"the gradient profile is healthy (ratio {run.inspected:.1e}), but after "
-            f"{TRAIN_EPOCHS} epochs the test accuracy is {run.accuracy:.0%}: chance is "
-            f"{CHANCE:.0%} and the check needs ≥ {MIN_ACCURACY:.0%} (chance + {MARGIN:.0%}); the "
-            f"training loss went {run.start_loss:.3f} → {run.final_loss:.3f}. Are all the "
-            "layers trainable, and does the output depend on the input?"
+            f"{TRAIN_EPOCHS} epochs the training loss is {run.final_loss:.3f} (it started at "
+            f"{run.start_loss:.3f}): predicting the class frequencies scores {FREQUENCY_LOSS:.3f} "
+            f"and the check needs ≤ {MAX_LOSS:.3f}. Are all the layers trainable, and does the "
+            "output depend on the input?"
         )
-    return (
+    message = (
         f"Correct! {len(sigmoid)} sigmoid layers, vanishing ratio {run.inspected:.2f} at "
-        f"initialization and {run.accuracy:.0%} test accuracy (chance {CHANCE:.0%}) after "
-        f"{TRAIN_EPOCHS} epochs."
+        f"initialization; after {TRAIN_EPOCHS} epochs the training loss is "
+        f"{run.final_loss:.3f} (class frequencies: {FREQUENCY_LOSS:.3f}) and the test accuracy "
+        f"{run.accuracy:.0%} (chance {CHANCE:.0%})."
     )
+    has_bn = any(isinstance(layer, keras.layers.BatchNormalization) for layer in _layers(model))
+    if has_bn:
+        # Training mode normalizes with the test set's own statistics (and moves the running
+        # averages, which the check no longer needs).
+        x_test_logits = keras.ops.convert_to_numpy(run.model(x_test, training=True))
+        batch_accuracy = float(np.mean(np.argmax(x_test_logits, axis=-1) == y_test))
+        if batch_accuracy - run.accuracy > BATCH_STATS_GAP:
+            message += (
+                f" With the test set's own batch statistics the same weights score "
+                f"{batch_accuracy:.0%}: inference normalizes with running averages, which lag "
+                "behind weights that are still changing fast, and the error compounds over the "
+                "layers. Longer training narrows the gap; re-estimating the averages with the "
+                "final weights closes it."
+            )
+    return message
 
 
 q2 = ModelExercise(
@@ -282,9 +301,9 @@ q2 = ModelExercise(
     constants={
         "min_hidden": MIN_HIDDEN,
         "min_ratio": MIN_RATIO,
-        "min_accuracy": MIN_ACCURACY,
-        "chance": CHANCE,
-        "margin": MARGIN,
+        "max_loss": MAX_LOSS,
+        "frequency_loss": FREQUENCY_LOSS,
+        "loss_fraction": LOSS_FRACTION,
         "epochs": TRAIN_EPOCHS,
         "learning_rate": LEARNING_RATE,
     },
