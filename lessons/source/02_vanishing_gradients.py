@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from labkit import datasets, plots
 from labkit.activations import activation_stats
-from labkit.callbacks import GradientMonitor
+from labkit.callbacks import ActivationMonitor, GradientMonitor
 from labkit.exercises import lesson02 as ex
 from labkit.gradients import layer_gradient_norms, vanishing_ratio
 from labkit.models import build_mlp, reinitialize
@@ -88,10 +88,14 @@ def compiled(model, optimizer=None):
     return model
 
 
-def train(model, passes=20, monitor=True):
-    """Train a compiled model; return the monitor and each layer's relative weight change."""
+def train(model, passes=20, monitor=True, also=()):
+    """Train a compiled model; return the monitor and each layer's relative weight change.
+
+    `also`: more callbacks to run during `fit`.
+    """
     before = [layer.get_weights()[0] for layer in model.layers]
     callbacks = [GradientMonitor(probe=probe, verbose=0)] if monitor else []
+    callbacks += list(also)
     model.fit(  # `passes` copies of the data, stacked: one epoch of fit (see the note above)
         np.tile(x_train, (passes, 1)),
         np.tile(y_train, passes),
@@ -110,7 +114,8 @@ def train(model, passes=20, monitor=True):
 
 sigmoid_model = build_mlp(2, depth=10, width=32, activation="sigmoid", output_units=3)
 sigmoid_model = compiled(reinitialize(sigmoid_model, seed=0))
-sigmoid_monitor, sigmoid_change = train(sigmoid_model)
+activations = ActivationMonitor(probe=probe[0])  # the layers' outputs, for section 3
+sigmoid_monitor, sigmoid_change = train(sigmoid_model, also=[activations])
 sigmoid_accuracy = sigmoid_model.evaluate(x_test, y_test, verbose=0)[1]
 print(f"test accuracy after 20 passes: {sigmoid_accuracy:.0%}  (chance: {chance:.0%})")
 
@@ -200,10 +205,23 @@ print(f"measured: the norm shrinks by a factor of {per_layer:.2f} per layer (hid
 print(f"{per_layer:.2f}**9 = {per_layer**9:.1e} = hidden_1's norm / hidden_10's")
 
 # %% [markdown]
-# The measurement matches the explanation: the units sit near the middle of the sigmoid (few
-# saturate), so each layer's mean derivative is just under the bound of 0.25, and from
-# `hidden_10` down to `hidden_1` the gradient norm shrinks by the printed factor per layer. Nine
-# layers of that give the printed product, the same order as the vanishing ratio above. (The
+# The same in a picture: the `ActivationMonitor` of section 2 recorded each layer's outputs on
+# the probe batch during the run. Here is every layer's distribution of $\sigma(z)$ at its last
+# record. Saturated units would pile up against 0 and 1, where $\sigma'(z)$ is nearly 0:
+
+# %%
+plots.activation_histograms(
+    activations,
+    step=activations.steps()[-1],
+    title="Deep sigmoid network: outputs per layer at the end of training",
+)
+
+# %% [markdown]
+# The measurement matches the explanation: the units sit near the middle of the sigmoid (none
+# saturate: no curve reaches the ends), so each layer's mean derivative is just under the bound
+# of 0.25, and from `hidden_10` down to `hidden_1` the gradient norm shrinks by the printed
+# factor per layer. Nine layers of that give the printed product, the same order as the
+# vanishing ratio above. (The
 # weights enter each factor too, which is why the measured factor is not exactly the mean
 # derivative.) Deeper networks make it exponentially worse.
 #

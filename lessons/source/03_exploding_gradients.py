@@ -368,6 +368,7 @@ fig
 # same large weights:
 
 # %%
+scale = {}
 for batch_norm in (False, True):
     model = make_model(batch_norm=batch_norm)
     layers = [layer for layer in model.layers if layer.name.startswith(("bn_", "hidden_"))]
@@ -379,11 +380,25 @@ for batch_norm in (False, True):
     stds = [float(np.std(keras.ops.convert_to_numpy(z))) for z in sums]
     label = "with batch norm (after bn_i)" if batch_norm else "without (Dense output)"
     print(f"{label:30s} " + "  ".join(f"layer {i + 1}: {s:5.2f}" for i, s in enumerate(stds)))
+    scale[label] = stds
+
+fig = Figure(figsize=(6, 3.2), layout="constrained")
+ax = fig.add_subplot()
+for label, stds in scale.items():
+    ax.plot(range(1, len(stds) + 1), stds, marker="o", label=label)
+ax.set_yscale("log", base=2)
+ax.set_xticks(range(1, len(stds) + 1))
+ax.set_xlabel("hidden layer (input side first)")
+ax.set_ylabel("std of the weighted sums z (log2 scale)")
+ax.set_title("Scale of each layer's weighted sums, same large weights")
+ax.legend()
+ax.grid(True, alpha=0.3)
+fig
 
 # %% [markdown]
-# Without normalization the weighted sums grow by about 2 per layer, the forward half of the
-# same product; with batch normalization every layer's ReLU receives sums of standard deviation
-# 1, whatever the weights are.
+# Without normalization the weighted sums grow by about 2 per layer (on the log2 axis, about one
+# grid line per layer), the forward half of the same product; with batch normalization every
+# layer's ReLU receives sums of standard deviation 1, whatever the weights are.
 #
 # *Backends.* The weights, the data and the batch order are all drawn with NumPy, so
 # TensorFlow, JAX and PyTorch run the same experiments; the stored outputs are TensorFlow's.
