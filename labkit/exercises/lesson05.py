@@ -55,7 +55,7 @@ predict = QuizExercise(
         "Section 1's network memorizes its 60 points; section 2 showed that dropout switches "
         "units off only in training. Is the best rate at an end or in between?",
     ],
-    question="Section 3 trains the 2×256 network on its 60 points with dropout rates 0.0, 0.3, "
+    question="Section 3 trains the 2×128 network on its 60 points with dropout rates 0.0, 0.3, "
     "0.5, 0.8 and 1.0. How will the validation loss, averaged over the seeds, depend on the rate?",
     options={
         "a": "It falls all the way: the more dropout, the better, so 1.0 is best.",
@@ -65,15 +65,15 @@ predict = QuizExercise(
         "is measured.",
     },
     explanations={
-        "a": "more dropout helps only up to a point: at 0.8 the mean validation loss is 0.535, "
-        "worse than 0.290 without dropout, and at 1.0 it is 1.240, above the class-frequency "
+        "a": "more dropout helps only up to a point: at 0.8 the mean validation loss is 0.600, "
+        "worse than 0.223 without dropout, and at 1.0 it is 1.187, above the class-frequency "
         "loss 1.102.",
         "b": "without dropout the network memorizes its 60 points: its mean validation loss is "
-        "0.290, against 0.084 at rate 0.3 and 0.100 at rate 0.5.",
-        "c": "0.290 at 0.0, 0.084 at 0.3, 0.100 at 0.5, then 0.535 at 0.8 (underfitting) and "
-        "1.240 at 1.0 (nothing learned): too little regularization overfits, too much underfits.",
+        "0.223, against 0.101 at rate 0.3 and 0.137 at rate 0.5.",
+        "c": "0.223 at 0.0, 0.101 at 0.3, 0.137 at 0.5, then 0.600 at 0.8 (underfitting) and "
+        "1.187 at 1.0 (nothing learned): too little regularization overfits, too much underfits.",
         "d": "dropout is off at inference, but it changed which weights training found: the "
-        "mean validation loss goes from 0.290 at 0.0 to 0.084 at 0.3 and 1.240 at 1.0.",
+        "mean validation loss goes from 0.223 at 0.0 to 0.101 at 0.3 and 1.187 at 1.0.",
     },
     correct="c",
     points=0,
@@ -519,7 +519,7 @@ k3 = QuizExercise(
         "b": "this is overfitting: after its best epoch the network only grows more confident on "
         "its training points, and more epochs widen the gap instead of closing it.",
         "c": "more weights per training example make memorizing easier: the overfitting network "
-        "already had about 67,000 weights for 60 points.",
+        "already had over 17,000 weights for 60 points.",
         "d": "the run overfits: it memorizes its training points. Dropout makes memorizing hard, "
         "and choosing the rate by validation loss keeps it from underfitting.",
     },
