@@ -26,7 +26,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from labkit import datasets, plots
-from labkit.activations import activation_stats
 from labkit.callbacks import ActivationMonitor, GradientMonitor
 from labkit.exercises import lesson02 as ex
 from labkit.gradients import layer_gradient_norms, vanishing_ratio
@@ -184,30 +183,30 @@ fig
 # %% [markdown]
 # By the chain rule, the gradient reaching `hidden_1` has passed through the derivatives of all
 # the sigmoid layers above it, so it carries a product of those factors — at most $0.25^n$
-# after $n$ layers. How close does the trained network come to that bound? `activation_stats`
-# reads every layer's outputs $s = \sigma(z)$ on the probe batch; the mean derivative
-# $\overline{s(1-s)}$ follows from their mean and spread, and *saturated* counts the units whose
-# output is below 0.02 or above 0.98, where $\sigma'(z) < 0.02$:
+# after $n$ layers. How close does the trained network come to that bound? The
+# `ActivationMonitor` of section 2 read every layer's outputs $s = \sigma(z)$ on the probe batch;
+# at its last record (the end of training) the mean derivative $\overline{s(1-s)}$ follows from
+# their mean and spread, and *saturated* counts the units whose output is below 0.02 or above
+# 0.98, where $\sigma'(z) < 0.02$:
 
 # %%
 print(f"largest sigma'(z) on the grid: {np.max(sig * (1 - sig)):.2f}")
 for n in (1, 2, 5, 10):
     print(f"{n:>2} sigmoid layers: product of derivatives <= 0.25**{n} = {0.25**n:.1e}")
-stats = activation_stats(sigmoid_model, probe[0])
-for name, st in stats.items():
+for name, st in activations.at(-1).items():
     mean_derivative = st["mean"] - (st["std"] ** 2 + st["mean"] ** 2)
     print(
         f"{name:>9}: mean sigma'(z) {mean_derivative:.3f}, "
-        f"saturated {st['saturated_fraction']:.0%} of outputs"
+        f"saturated {st['saturated']:.0%} of outputs"
     )
 per_layer = (first["hidden_1"] / first["hidden_10"]) ** (1 / 9)
 print(f"measured: the norm shrinks by a factor of {per_layer:.2f} per layer (hidden_10 -> 1)")
 print(f"{per_layer:.2f}**9 = {per_layer**9:.1e} = hidden_1's norm / hidden_10's")
 
 # %% [markdown]
-# The same in a picture: the `ActivationMonitor` of section 2 recorded each layer's outputs on
-# the probe batch during the run. Here is every layer's distribution of $\sigma(z)$ at its last
-# record. Saturated units would pile up against 0 and 1, where $\sigma'(z)$ is nearly 0:
+# The same in a picture: the monitor also kept a histogram of each layer's outputs. Here is
+# every layer's distribution of $\sigma(z)$ at the same last record. Saturated units would pile
+# up against 0 and 1, where $\sigma'(z)$ is nearly 0:
 
 # %%
 plots.activation_histograms(
@@ -221,9 +220,8 @@ plots.activation_histograms(
 # saturate: no curve reaches the ends), so each layer's mean derivative is just under the bound
 # of 0.25, and from `hidden_10` down to `hidden_1` the gradient norm shrinks by the printed
 # factor per layer. Nine layers of that give the printed product, the same order as the
-# vanishing ratio above. (The
-# weights enter each factor too, which is why the measured factor is not exactly the mean
-# derivative.) Deeper networks make it exponentially worse.
+# vanishing ratio above. (The weights enter each factor too, which is why the measured factor is
+# not exactly the mean derivative.) Deeper networks make it exponentially worse.
 #
 # With plain SGD a layer's step is the learning rate times its gradient, so the same profile
 # shows in the steps. The monitor also records each layer's **update-to-weight ratio**,
