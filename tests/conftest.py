@@ -12,8 +12,20 @@ status assertion.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _unshared_probe_functions():
+    """Each test traces its own probe functions: none reused from an earlier test's models of
+    the same architecture (``labkit.backend`` shares them), so trace counts do not depend on
+    the order tests run in."""
+    backend = sys.modules.get("labkit.backend")
+    if backend is not None:
+        backend._SHARED.clear()
 
 
 def _run_solution(q, **names):

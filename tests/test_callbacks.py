@@ -253,7 +253,10 @@ def test_on_explode_stop_ends_training():
     monitor = GradientMonitor(probe=(x[:128], y[:128]), on_explode="stop", verbose=0)
     history = model.fit(x, y, epochs=5, batch_size=BATCH, verbose=0, callbacks=[monitor])
     assert len(history.history["loss"]) < 5
-    assert monitor.findings[0].kind == "exploding"
+    finding = monitor.findings[0]
+    assert finding.kind == "exploding"
+    # seen in the record after step n, taken as step n + 1 begins: fit stops after that step
+    assert int(model.optimizer.iterations.numpy()) == finding.step + 1
 
 
 def test_on_explode_raise_raises_with_the_finding():

@@ -107,6 +107,49 @@ def test_monitors_share_one_pass_traced_once_per_model():
     assert dead.at(-1)["hidden_2"] >= 0.5
 
 
+def _auto_named_mlp(seed: int, loss="mse") -> keras.Model:
+    """A ReLU MLP whose layers get Keras's automatic names, different for every model."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [keras.Input((FEATURES,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer="sgd", loss=loss)
+    return model
+
+
+def test_models_built_alike_share_one_traced_pass_and_get_their_own_gradients():
+    x, y = _data()
+    first, second = _auto_named_mlp(0), _auto_named_mlp(1)
+    assert [layer.name for layer in first.layers] != [layer.name for layer in second.layers]
+    loss_and_gradients(first, x, y)
+    loss, grads = loss_and_gradients(second, x, y)
+    [fn] = _compiled_functions(first)
+    assert _compiled_functions(second) == [fn]
+    assert _trace_count(fn) in (1, None)
+    backend._SHARED.clear()  # the second model on its own: its own trace, the same numbers
+    del backend._COMPILED[second]
+    alone_loss, alone_grads = loss_and_gradients(second, x, y)
+    assert _compiled_functions(second) != [fn]
+    assert loss == alone_loss
+    for got, want in zip(grads, alone_grads, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def _custom_loss(y_true, y_pred):
+    return keras.ops.mean(keras.ops.abs(y_true - y_pred))
+
+
+@pytest.mark.parametrize("loss", ["mae", _custom_loss], ids=["another_loss", "custom_loss"])
+def test_models_with_another_or_a_custom_loss_trace_their_own_pass(loss):
+    x, y = _data()
+    plain, other = _auto_named_mlp(0), _auto_named_mlp(0, loss=loss)
+    loss_and_gradients(plain, x, y)
+    other_loss, _ = loss_and_gradients(other, x, y)
+    assert _compiled_functions(other) != _compiled_functions(plain)
+    expected = np.mean(np.abs(y - keras.ops.convert_to_numpy(other(x))))
+    assert other_loss == pytest.approx(expected, rel=1e-5)
+
+
 @pytest.mark.parametrize("order", ["gradient_first", "dead_first"])
 def test_shared_records_equal_separate_runs(order):
     x, y = _data(512)

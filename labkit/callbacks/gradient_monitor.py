@@ -93,7 +93,9 @@ class GradientMonitor(ProbeMonitor):
             fraction of the largest layer's.
         exploding_norm: an exploding finding when any layer's norm is non-finite or above this.
         on_explode: ``"warn"`` (record the finding), ``"stop"`` (also set
-            ``model.stop_training``) or ``"raise"`` (raise :class:`ExplodingGradientError`).
+            ``model.stop_training``; with a probe, the record after step n is taken as step
+            n + 1 begins, so ``fit`` stops after step n + 1) or ``"raise"`` (raise
+            :class:`ExplodingGradientError` before another step runs).
         update_ratio_range: ``(low, high)`` bounds on the log10 update ratio outside which a
             ``learning_rate`` finding is made.
         verbose: print each finding once, when it is first seen.
@@ -138,6 +140,8 @@ class GradientMonitor(ProbeMonitor):
         self.x = self.y = None
         if probe is not None:
             self.x, self.y = _validate_probe(probe)
+        else:
+            self.on_train_batch_end = self._read_instrumented_logs
         self.vanishing_ratio = vanishing_ratio
         self.exploding_norm = exploding_norm
         self.on_explode = on_explode
@@ -182,10 +186,12 @@ class GradientMonitor(ProbeMonitor):
             self._seen_steps = steps_recorded(self.model)
             self._next_due = max(self._next_due, self._step + 1)
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self.uses_probe:
-            super().on_train_batch_end(batch, logs)
-            return
+    def _read_instrumented_logs(self, batch, logs=None):
+        """``on_train_batch_end`` of an instrumented model's monitor: the step's own norms.
+
+        Set on the instance only then: with a probe, the hook stays Keras's own, which keeps
+        ``fit``'s asynchronous batch-end dispatch (records are taken when the next step begins).
+        """
         if self._disabled:
             return
         rows = decode(self._layers, logs) if logs and LOG_KEY in logs else [None]
@@ -198,6 +204,10 @@ class GradientMonitor(ProbeMonitor):
             self._row = row
             if self._step >= self._next_due:
                 self.record()
+
+    def _catch_up(self, done: int) -> None:
+        if self.uses_probe:  # instrumented: each step's logs are counted as they arrive
+            super()._catch_up(done)
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)

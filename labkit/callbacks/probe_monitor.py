@@ -85,6 +85,8 @@ class ProbeMonitor(keras.callbacks.Callback):
         self._step = 0
         self._epoch = 0
         self._epoch_start = 0
+        self._begun = 0
+        self._per_call = 1
         self._next_due = 0
         self._disabled = False
 
@@ -106,8 +108,13 @@ class ProbeMonitor(keras.callbacks.Callback):
         """Validate the probe against ``self.model``; raise ``ValueError`` saying what to pass."""
 
     # --- Keras hooks ---------------------------------------------------------------------------
+    # A record of the weights after step n is taken when step n + 1 begins (or the epoch ends):
+    # the same weights, read synchronously between steps, while ``on_train_batch_end`` stays
+    # Keras's own, so that ``fit`` keeps dispatching the batch-end hooks asynchronously (it
+    # waits for every step's logs once any callback overrides that hook).
     def on_train_begin(self, logs=None):
         self.check_model()
+        self._per_call = max(1, int(getattr(self.model, "steps_per_execution", 1) or 1))
         if self._disabled:
             return
         if not self.history or self.history[-1]["step"] != self._step:
@@ -116,8 +123,12 @@ class ProbeMonitor(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._epoch_start = self._step
+        self._begun = 0
 
     def on_train_batch_begin(self, batch, logs=None):
+        self._catch_up(self._epoch_start + batch)
+        # the steps this call runs: steps_per_execution of them, fewer at the epoch's end
+        self._begun = min(batch + self._per_call, (self.params or {}).get("steps") or math.inf)
         if self._disabled:
             return
         upcoming = self._epoch_start + batch + 1
@@ -129,12 +140,8 @@ class ProbeMonitor(keras.callbacks.Callback):
         if upcoming >= self._next_due or last_of_epoch:
             self.before_recorded_step(upcoming, last_of_epoch)
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._step = self._epoch_start + batch + 1
-        if not self._disabled and self._step >= self._next_due:
-            self.record()
-
     def on_epoch_end(self, epoch, logs=None):
+        self._catch_up(self._epoch_start + self._begun)
         if self._disabled:
             return
         due = self.every is None and self._epoch_due(epoch)
@@ -144,6 +151,14 @@ class ProbeMonitor(keras.callbacks.Callback):
             for key, prefix in self.logged.items():
                 for layer, value in self.history[-1].get(key, {}).items():
                     logs[f"{prefix}/{layer}"] = value
+
+    def _catch_up(self, done: int) -> None:
+        """Count the steps finished so far (``done``) and record when one is due."""
+        if done <= self._step:
+            return
+        self._step = done
+        if not self._disabled and self._step >= self._next_due:
+            self.record()
 
     @property
     def logged(self) -> dict[str, str]:
