@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["hidden", "load", "names"]
+__all__ = ["epoch_batches", "hidden", "load", "names"]
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -158,6 +158,47 @@ def hidden(name: str = "digits", *, flat: bool = True) -> tuple[np.ndarray, np.n
     if not flat:
         x = x.reshape(-1, *_IMAGE_SHAPES[name])
     return x.astype(np.float32), y.astype(np.int32)
+
+
+def epoch_batches(x, y, batch_size: int, *, shuffle_seed: int | None = None):
+    """The batches ``model.fit(x, y, batch_size=batch_size, shuffle=False)`` trains on, epoch
+    after epoch without end, and the number of steps in one epoch.
+
+    Pass them as ``model.fit(stream, steps_per_epoch=steps, epochs=n, shuffle=False)``: the same
+    batches in the same order (so the same weights, except on PyTorch with dropout, whose masks
+    come from torch's global generator that Keras's per-epoch loader also draws from), while
+    Keras sets up one pass over the data for the whole run instead of one per epoch, a fixed
+    cost that dominates epochs of a few steps. With
+    ``shuffle_seed``, each epoch takes the examples in a new order drawn by NumPy's
+    ``default_rng(shuffle_seed).permutation``, one per epoch.
+
+    Example
+    -------
+    >>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    >>> stream, steps = epoch_batches(x, y, batch_size=2)
+    >>> steps, [len(next(stream)[1]) for _ in range(4)]
+    (3, [2, 2, 1, 2])
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y) or len(x) == 0 or batch_size < 1:
+        raise ValueError(
+            f"epoch_batches needs as many targets as inputs (got {len(x)} and {len(y)}), at least "
+            f"one example and a batch_size of at least 1 (got {batch_size})"
+        )
+    steps = -(-len(x) // batch_size)
+
+    def stream():
+        order = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+        while True:
+            xs, ys = (x, y) if order is None else _permuted(x, y, order.permutation(len(x)))
+            for start in range(0, len(x), batch_size):
+                yield xs[start : start + batch_size], ys[start : start + batch_size]
+
+    return stream(), steps
+
+
+def _permuted(x: np.ndarray, y: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return x[order], y[order]
 
 
 @functools.cache

@@ -233,3 +233,78 @@ def test_hidden_digits_are_stratified_fixed_and_scaled():
 def test_hidden_is_only_for_digits():
     with pytest.raises(ValueError, match="no hidden split"):
         datasets.hidden("spiral")
+
+
+# --- epoch_batches -------------------------------------------------------------------------------
+def _fitted_weights(feed, seed: int = 0) -> list[np.ndarray]:
+    """Train a small dropout MLP for 3 epochs, fed by ``feed(model)``; return its weights."""
+    import keras
+
+    from labkit.models import build_mlp, reinitialize
+
+    # On PyTorch an unseeded Dropout draws its masks from torch's global generator, which the
+    # DataLoader Keras sets up for every epoch of array data also draws from: the batches are
+    # the same, the masks after the first epoch are not. So dropout only where masks can match.
+    dropout = 0.0 if keras.backend.backend() == "torch" else 0.3
+    keras.utils.set_random_seed(seed)
+    model = reinitialize(build_mlp(4, depth=2, width=8, dropout=dropout, output_units=3), seed=seed)
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    feed(model)
+    return model.get_weights()
+
+
+def _stream_data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(50, 4)).astype("float32"), rng.integers(0, 3, size=50)
+
+
+@pytest.mark.backends
+def test_epoch_batches_train_as_fit_without_shuffling():
+    x, y = _stream_data()
+
+    def stream(model):
+        batches, steps = datasets.epoch_batches(x, y, batch_size=16)
+        model.fit(batches, steps_per_epoch=steps, epochs=3, shuffle=False, verbose=0)
+
+    def arrays(model):
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+
+    for got, want in zip(_fitted_weights(stream), _fitted_weights(arrays), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.backends
+def test_epoch_batches_with_a_seed_reshuffle_every_epoch_as_numpy_draws():
+    x, y = _stream_data()
+
+    def stream(model):
+        batches, steps = datasets.epoch_batches(x, y, batch_size=16, shuffle_seed=5)
+        model.fit(batches, steps_per_epoch=steps, epochs=3, shuffle=False, verbose=0)
+
+    def per_epoch(model):
+        order = np.random.default_rng(5)
+        for _ in range(3):
+            perm = order.permutation(len(x))
+            model.fit(x[perm], y[perm], batch_size=16, epochs=1, shuffle=False, verbose=0)
+
+    shuffled = _fitted_weights(stream)
+    for got, want in zip(shuffled, _fitted_weights(per_epoch), strict=True):
+        np.testing.assert_array_equal(got, want)
+    plain = _fitted_weights(
+        lambda m: m.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+    )
+    assert not np.array_equal(shuffled[0], plain[0])
+
+
+def test_epoch_batches_cover_every_example_once_per_epoch_and_reject_bad_input():
+    x, y = np.arange(14.0).reshape(7, 2), np.arange(7)
+    batches, steps = datasets.epoch_batches(x, y, batch_size=3, shuffle_seed=1)
+    assert steps == 3
+    for _ in range(2):  # two epochs: each a permutation of the 7 examples
+        epoch = np.concatenate([next(batches)[1] for _ in range(steps)])
+        assert sorted(epoch.tolist()) == list(range(7))
+    with pytest.raises(ValueError, match="as many targets as inputs"):
+        datasets.epoch_batches(x, y[:3], batch_size=3)

@@ -99,6 +99,7 @@ def train_for_check(
     """
     import keras
 
+    from labkit.datasets import epoch_batches
     from labkit.models import reinitialize
 
     x, y = data
@@ -110,17 +111,11 @@ def train_for_check(
     run = CheckRun(model, float(model.evaluate(x, y, batch_size=len(x), verbose=0)))
     if inspect is not None:
         run.inspected = inspect(model)
-    if reshuffle:
-        order = np.random.default_rng(seed)
-        for _ in range(epochs):
-            batches = order.permutation(len(x))
-            history = model.fit(
-                x[batches], y[batches], batch_size=batch_size, epochs=1, shuffle=False, verbose=0
-            )
-            run.epoch_losses.append(float(history.history["loss"][0]))
-    else:  # the same epochs in one call: Keras sets up the run once
-        history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
-        run.epoch_losses = [float(loss) for loss in history.history["loss"]]
+    # One fit call for every epoch (Keras sets up the run once), on the batches that one call
+    # per epoch would see: with reshuffling, each epoch in a new order from NumPy.
+    stream, steps = epoch_batches(x, y, batch_size, shuffle_seed=seed if reshuffle else None)
+    history = model.fit(stream, steps_per_epoch=steps, epochs=epochs, shuffle=False, verbose=0)
+    run.epoch_losses = [float(loss) for loss in history.history["loss"]]
     if eval_data is not None:
         x_eval, y_eval = eval_data
         logits = keras.ops.convert_to_numpy(model(x_eval, training=False))

@@ -80,8 +80,9 @@ print(
 # in the same order every time. Each rate's network is built and compiled once and restarted for
 # every seed, which saves Keras tracing its training step again for each run. Each
 # training step uses all 60 points as one batch (Adam, learning rate 0.003). To keep the lesson
-# fast, one "epoch" here is 30 such steps: we stack 30 copies of the 60 points, and
-# `steps_per_execution` runs the 30 steps in one call. Ten epochs make 300 steps.
+# fast, one "epoch" here is 30 such steps: `datasets.epoch_batches` hands `fit` the 60 points
+# as one batch, step after step, `steps_per_epoch` makes 30 of them an epoch and
+# `steps_per_execution` runs the 30 in one call. Ten epochs make 300 steps.
 #
 # *Backend note:* the lesson runs the same experiment on TensorFlow, JAX and PyTorch; PyTorch
 # only supports `steps_per_execution=1`, which changes the speed, not the steps. The stored
@@ -90,8 +91,6 @@ print(
 # %%
 STEPS_PER_EPOCH = 30
 EPOCHS = 10
-x_steps = np.tile(x_small, (STEPS_PER_EPOCH, 1))
-y_steps = np.tile(y_small, STEPS_PER_EPOCH)
 
 
 networks = {}  # one compiled network per rate
@@ -108,10 +107,10 @@ def train(rate, seed=0, validation=False):
             steps_per_execution=1 if keras.backend.backend() == "torch" else STEPS_PER_EPOCH,
         )
     model = reinitialize(networks[rate], seed=seed)  # new weights and masks, optimizer zeroed
+    batches, _ = datasets.epoch_batches(x_small, y_small, batch_size=len(x_small))
     history = model.fit(
-        x_steps,
-        y_steps,
-        batch_size=len(x_small),
+        batches,
+        steps_per_epoch=STEPS_PER_EPOCH,
         epochs=EPOCHS,
         shuffle=False,
         validation_data=(x_val, y_val) if validation else None,

@@ -154,12 +154,13 @@ print(diagnose(relu_model, probe_x, probe_y))
 # one draw of the initial weights and dropout masks, **three seeds per rate**. Each rate's
 # network is compiled once and restarted for every seed with `reinitialize` (new weights, a
 # restarted dropout-mask stream, the optimizer's state zeroed). Every run has the same budget
-# (10 epochs, batches of 128, Adam) and sees the examples in the same order (`shuffle=False`;
-# the split is already shuffled). Each run carries a `GradientMonitor` and a
-# `DeadReLUMonitor`, which watch the probe batch while `fit` runs and collect findings:
-# exploding or vanishing gradients, layers whose ReLU units died. The rate with the lowest
-# *mean* validation loss wins, and we compare the gap between rates with the spread between
-# seeds.
+# (10 epochs, batches of 128, Adam) and sees the examples in the same order (the split is
+# already shuffled): `datasets.epoch_batches` hands `fit` the batches that `shuffle=False`
+# would, epoch after epoch, so Keras sets up the data pass once per run instead of once per
+# epoch. Each run carries a `GradientMonitor` and a `DeadReLUMonitor`, which watch the probe
+# batch while `fit` runs and collect findings: exploding or vanishing gradients, layers whose
+# ReLU units died. The rate with the lowest *mean* validation loss wins, and we compare the gap
+# between rates with the spread between seeds.
 #
 # The validation split is scored after every epoch by `ValidationScores`, a small callback that
 # calls the network once on the whole split and adds `val_loss` and `val_accuracy` to the
@@ -199,11 +200,11 @@ for rate in RATES:
         model = reinitialize(networks[rate], seed=seed)  # new weights and masks, optimizer zeroed
         grads = GradientMonitor(probe=(probe_x, probe_y), verbose=0)
         dead = DeadReLUMonitor(probe=probe_x, verbose=0)
+        batches, steps = datasets.epoch_batches(x_fit, y_fit, batch_size=128)
         history = model.fit(
-            x_fit,
-            y_fit,
+            batches,
+            steps_per_epoch=steps,
             epochs=10,
-            batch_size=128,
             shuffle=False,
             callbacks=[ValidationScores(), grads, dead],
             verbose=0,
