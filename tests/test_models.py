@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from labkit.models import build_cnn, build_mlp, default_initializer
+from labkit.models import accuracy, build_cnn, build_mlp, default_initializer, reinitialize
 
 pytestmark = pytest.mark.backends
 
@@ -193,3 +193,17 @@ def test_reinitialize_restarts_the_dropout_masks_so_a_reused_network_repeats_a_n
     for a, b in zip(new, again):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert not np.allclose(new[0], other[0])  # another seed: other weights and masks
+
+
+def test_accuracy_is_what_evaluate_reports_with_dropout_off():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(90, 2)).astype("float32"), rng.integers(0, 3, size=90)
+    model = reinitialize(build_mlp(2, depth=2, width=16, dropout=0.5, output_units=3), seed=0)
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
+    model.fit(x, y, epochs=3, batch_size=30, verbose=0)
+    reported = model.evaluate(x, y, verbose=0)[1]
+    assert accuracy(model, x, y) == pytest.approx(reported, abs=1e-6)
+    assert 0.0 < accuracy(model, x, y) < 1.0
+    assert accuracy(model, x, np.full(90, 7)) == 0.0  # no output is ever label 7

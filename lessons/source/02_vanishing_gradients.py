@@ -29,7 +29,7 @@ from labkit import datasets, plots
 from labkit.callbacks import ActivationMonitor, GradientMonitor
 from labkit.exercises import lesson02 as ex
 from labkit.gradients import layer_gradient_norms, vanishing_ratio
-from labkit.models import build_mlp, reinitialize
+from labkit.models import accuracy, build_mlp, reinitialize
 
 # %% [markdown]
 # ## 1. The data: three interleaved spirals
@@ -115,7 +115,8 @@ sigmoid_model = build_mlp(2, depth=10, width=32, activation="sigmoid", output_un
 sigmoid_model = compiled(reinitialize(sigmoid_model, seed=0))
 activations = ActivationMonitor(probe=probe[0])  # the layers' outputs, for section 3
 sigmoid_monitor, sigmoid_change = train(sigmoid_model, also=[activations])
-sigmoid_accuracy = sigmoid_model.evaluate(x_test, y_test, verbose=0)[1]
+# labkit's accuracy(): the test accuracy model.evaluate reports, from one inference-mode call
+sigmoid_accuracy = accuracy(sigmoid_model, x_test, y_test)
 print(f"test accuracy after 20 passes: {sigmoid_accuracy:.0%}  (chance: {chance:.0%})")
 
 # %% [markdown]
@@ -258,7 +259,7 @@ relu_model = build_mlp(
 )
 relu_model = compiled(reinitialize(relu_model, seed=0))
 relu_monitor, relu_change = train(relu_model)
-relu_accuracy = relu_model.evaluate(x_test, y_test, verbose=0)[1]
+relu_accuracy = accuracy(relu_model, x_test, y_test)
 relu_first = relu_monitor.at(0)
 print(f"{'':>20} {'sigmoid':>10} {'ReLU + He':>10}")
 print(
@@ -327,7 +328,7 @@ def measure(activation, initializer, seed):
     model = restart(activation, initializer, seed)
     ratio = vanishing_ratio(layer_gradient_norms(model, *probe))
     _, change = train(model, monitor=False)
-    return ratio, change["hidden_1"], model.evaluate(x_test, y_test, verbose=0)[1]
+    return ratio, change["hidden_1"], accuracy(model, x_test, y_test)
 
 
 ablation = {
@@ -349,11 +350,11 @@ results = {
 }
 print(f"{'3 seeds each':>17} {'vanishing ratio':>24} {'hidden_1 moved':>24} {'test accuracy':>17}")
 for name, per_seed in results.items():
-    ratios, moved, accuracy = np.array(per_seed).T
+    ratios, moved, scores = np.array(per_seed).T
     print(
         f"{name:>17} {ratios.min():>11.0e} – {ratios.max():<10.0e} "
         f"{moved.min():>11.0e} – {moved.max():<10.0e} "
-        f"{accuracy.min():>7.0%} – {accuracy.max():<6.0%}"
+        f"{scores.min():>7.0%} – {scores.max():<6.0%}"
     )
 print(f"chance accuracy: {chance:.0%}")
 
@@ -378,7 +379,7 @@ ex.predict.check(prediction)
 adam = keras.optimizers.Adam(learning_rate=0.01)
 adam_model = compiled(restart("sigmoid", "glorot_uniform", 0), optimizer=adam)
 _, adam_change = train(adam_model, monitor=False)
-adam_accuracy = adam_model.evaluate(x_test, y_test, verbose=0)[1]
+adam_accuracy = accuracy(adam_model, x_test, y_test)
 print(
     f"hidden_1 moved by: SGD {sigmoid_change['hidden_1']:.0e}, Adam {adam_change['hidden_1']:.2f}"
 )

@@ -32,7 +32,7 @@ from labkit.backend import loss_and_gradients
 from labkit.callbacks import DeadReLUMonitor
 from labkit.exercises import lesson04 as ex
 from labkit.gradients import zero_gradient_fraction
-from labkit.models import build_mlp, reinitialize
+from labkit.models import accuracy, build_mlp, reinitialize
 
 # %% [markdown]
 # ## 1. The data and the network
@@ -79,11 +79,11 @@ def fit_passes(model, passes, callbacks=()):
 
 
 def train(model, passes=10):
-    """Train with a DeadReLUMonitor; return the monitor and the test accuracy."""
+    """Train with a DeadReLUMonitor; return the monitor and the test accuracy (labkit's
+    `accuracy`: what `model.evaluate` reports, from one inference-mode call)."""
     monitor = DeadReLUMonitor(probe=probe, every=40, verbose=0)
     fit_passes(model, passes, callbacks=[monitor])
-    accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-    return monitor, accuracy
+    return monitor, accuracy(model, x_test, y_test)
 
 
 # %% [markdown]
@@ -283,15 +283,15 @@ for rate, seed0_model, seed0_accuracy in (
     accuracies, spare = [], None
     for seed in (0, 1, 2):
         if seed == 0:
-            model, accuracy = seed0_model, seed0_accuracy
+            model, score = seed0_model, seed0_accuracy
         else:  # seeds 1 and 2 share one compiled network, restarted (no new tracing)
             spare = spare or make_model(learning_rate=rate)
             model = reinitialize(spare, seed=seed)
             fit_passes(model, 10)
-            accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-        accuracies.append(accuracy)
+            score = accuracy(model, x_test, y_test)
+        accuracies.append(score)
         worst = max(dead_relu_fraction(model, probe).values())
-        print(f"{rate:<14.1f} {seed:<5d} {worst:<21.0%} {accuracy:.0%}")
+        print(f"{rate:<14.1f} {seed:<5d} {worst:<21.0%} {score:.0%}")
     print(f"{rate:<14.1f} spread of test accuracy: {min(accuracies):.0%} to {max(accuracies):.0%}")
 
 # %% [markdown]
@@ -303,7 +303,7 @@ for rate, seed0_model, seed0_accuracy in (
 # %%
 model_leaky = make_model(learning_rate=0.5, activation="leaky_relu", bias=-1.0)
 fit_passes(model_leaky, 10)
-accuracy_leaky = model_leaky.evaluate(x_test, y_test, verbose=0)[1]
+accuracy_leaky = accuracy(model_leaky, x_test, y_test)
 
 rows = [
     ("ReLU, learning rate 3.0", model_high, accuracy_high),
@@ -312,12 +312,12 @@ rows = [
     ("LeakyReLU, bias -1", model_leaky, accuracy_leaky),
 ]
 print(f"{'network':25s} {'dead units per layer':22s} {'zero-gradient units':22s} accuracy")
-for name, model, accuracy in rows:
+for name, model, score in rows:
     dead = dead_relu_fraction(model, probe)
     zero = zero_gradient_fraction(model, probe, y_train[:256])
     dead_text = " ".join(f"{v:4.0%}" for v in dead.values()) if dead else "n/a (no ReLU)"
     zero_text = " ".join(f"{v:4.0%}" for v in zero.values())
-    print(f"{name:25s} {dead_text:22s} {zero_text:22s} {accuracy:.0%}")
+    print(f"{name:25s} {dead_text:22s} {zero_text:22s} {score:.0%}")
 print("chance accuracy: 33%")
 
 # %% [markdown]
