@@ -60,9 +60,10 @@ fig
 # We build a 10-hidden-layer network of 32 sigmoid units per layer (with the standard Glorot
 # initialization) and train it with plain gradient descent, where each weight moves by its
 # gradient times the learning rate. A `GradientMonitor` records every layer's gradient norm on a
-# fixed probe batch of 256 training examples while `fit` runs; we also keep a copy of the weights
-# to see how far each layer moves. The three classes are equally frequent, so guessing scores
-# 33%: that is the baseline every accuracy below sits beside.
+# fixed probe batch of 256 training examples while `fit` runs, and an `ActivationMonitor` records
+# every layer's outputs on the same inputs (section 3 reads them); we also keep a copy of the
+# weights to see how far each layer moves. The three classes are equally frequent, so guessing
+# scores 33%: that is the baseline every accuracy below sits beside.
 #
 # *A note on the runs:* `train` stacks 20 copies of the training set and makes one pass over
 # them: 20 passes over the data in their stored order (batches of 45), while Keras sets up its
