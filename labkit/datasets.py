@@ -190,15 +190,12 @@ def epoch_batches(x, y, batch_size: int, *, shuffle_seed: int | None = None):
     def stream():
         order = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
         while True:
-            xs, ys = (x, y) if order is None else _permuted(x, y, order.permutation(len(x)))
+            taken = slice(None) if order is None else order.permutation(len(x))
+            xs, ys = x[taken], y[taken]
             for start in range(0, len(x), batch_size):
                 yield xs[start : start + batch_size], ys[start : start + batch_size]
 
     return stream(), steps
-
-
-def _permuted(x: np.ndarray, y: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return x[order], y[order]
 
 
 @functools.cache

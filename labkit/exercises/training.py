@@ -100,7 +100,7 @@ def train_for_check(
     import keras
 
     from labkit.datasets import epoch_batches
-    from labkit.models import reinitialize
+    from labkit.models import accuracy, reinitialize
 
     x, y = data
     keras.utils.set_random_seed(seed)
@@ -120,7 +120,5 @@ def train_for_check(
     history = model.fit(stream, steps_per_epoch=steps, epochs=epochs, shuffle=False, verbose=0)
     run.epoch_losses = [float(loss) for loss in history.history["loss"]]
     if eval_data is not None:
-        x_eval, y_eval = eval_data
-        logits = keras.ops.convert_to_numpy(model(x_eval, training=False))
-        run.accuracy = float(np.mean(np.argmax(logits, axis=-1) == np.ravel(y_eval)))
+        run.accuracy = accuracy(model, *eval_data)
     return run
