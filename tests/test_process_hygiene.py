@@ -1,13 +1,14 @@
 """Importing and using labkit's diagnostics changes nothing in the process; ``setup`` is explicit.
 
 One fresh interpreter (this file run as a script) records the process state — environment,
-warning filters, the root/``tensorflow``/``absl`` log levels — around ``import labkit`` and around
-importing every diagnostics module and training a tiny model with the monitors, then calls
-``labkit.setup()`` after TensorFlow is imported. The test compares the records.
+warning filters, the root/``tensorflow``/``absl`` log levels, the garbage collector — around
+``import labkit`` and around importing every diagnostics module and training a tiny model with
+the monitors, then calls ``labkit.setup()`` after TensorFlow is imported. The test compares the records.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ def _state() -> dict:
         "environ": dict(os.environ),
         "warning_filters": [repr(f) for f in warnings.filters],
         "log_levels": {name or "root": logging.getLogger(name).level for name in _LOGGERS},
+        "gc": {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()},
     }
 
 
@@ -64,6 +66,7 @@ def _worker() -> dict:
     setup = {
         "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
         "environ": dict(os.environ),
+        "gc": {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()},
     }
     return {"states": states, "setup": setup}
 
@@ -71,7 +74,7 @@ def _worker() -> dict:
 def _changes(before: dict, after: dict) -> dict:
     """What differs between two states: each environment variable, the filters, the levels."""
     changes = _env_changes(before["environ"], after["environ"])
-    for key in ("warning_filters", "log_levels"):
+    for key in ("warning_filters", "log_levels", "gc"):
         if before[key] != after[key]:
             changes[key] = (before[key], after[key])
     return changes
@@ -111,6 +114,9 @@ def test_importing_and_using_labkit_leaves_the_process_alone_and_setup_says_when
     assert len(setup["warnings"]) == 1, setup["warnings"]
     assert setup["warnings"][0].startswith("RuntimeWarning: TensorFlow was imported before")
     assert "TF_ENABLE_ONEDNN_OPTS" in setup["warnings"][0]
+    # setup moves what the imports made out of the collector's reach, and leaves it running
+    assert setup["gc"]["enabled"]
+    assert setup["gc"]["frozen"] > 100_000, setup["gc"]
 
 
 if __name__ == "__main__":
