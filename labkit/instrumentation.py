@@ -38,6 +38,7 @@ from labkit.backend import (
     loss_scale,
     remove_optimizer_buffer,
     restore_train_step,
+    squared_norms,
     wrap_train_step,
 )
 from labkit.gradients import layer_of_variables
@@ -66,9 +67,11 @@ class _Stash:
         self.optimizer = None
         self.undo = None
         self.buffer = None
+        self.layer_matrix = None
 
     # --- eager, before fit builds its train function --------------------------------------
     def prepare(self) -> None:
+        self.layer_matrix = None  # built again on the next trace, for the model as it is now
         optimizer = self.model.optimizer
         if optimizer is None:
             return
@@ -120,17 +123,21 @@ class _Stash:
         if scale is not None:
             local = [g / scale for g in local]
         grads = all_reduce_gradients(local)
-        finite = keras.ops.all(
-            keras.ops.stack([keras.ops.all(keras.ops.isfinite(g)) for g in grads])
-        )
-        nonfinite = 1.0 - keras.ops.cast(finite, "float32")
         norms = self._norms(grads)
+        dynamic = scale is not None and not _fixed(scale)
+        if dynamic:  # exactly the test a LossScaleOptimizer makes before it skips a step
+            finite = keras.ops.all(
+                keras.ops.stack([keras.ops.all(keras.ops.isfinite(g)) for g in grads])
+            )
+        else:  # an inf or NaN entry makes its layer's norm inf or NaN: no pass over each tensor
+            finite = keras.ops.isfinite(keras.ops.sum(norms))
+        nonfinite = 1.0 - keras.ops.cast(finite, "float32")
         applied, clipped = norms, keras.ops.zeros(())
         clip = clipping(inner)
         if clip is not None or inner.gradient_accumulation_steps:
             applied, clipped = self._applied(inner, local, clip)
         skipped = keras.ops.zeros(())
-        if scale is not None and not _fixed(scale):  # a LossScaleOptimizer skips such steps
+        if dynamic:  # a LossScaleOptimizer skips such steps
             skipped = nonfinite
             applied = keras.ops.where(skipped > 0, math.nan, applied)
         used = 1.0 if scale is None else scale
@@ -138,13 +145,16 @@ class _Stash:
         self._store(keras.ops.concatenate([norms, applied, keras.ops.stack(flags)]))
 
     def _norms(self, grads) -> keras.KerasTensor:
-        squares = [keras.ops.sum(keras.ops.square(g)) for g in grads]
-        return keras.ops.stack(
-            [
-                keras.ops.sqrt(sum(squares[i] for i in idx))
-                for idx in layer_of_variables(self.model).values()
-            ]
-        )
+        """Each layer's gradient norm: per-tensor squares summed by a 0/1 (tensors x layers)
+        matrix, one product instead of an addition per tensor."""
+        if self.layer_matrix is None:
+            groups = list(layer_of_variables(self.model).values())
+            matrix = np.zeros((len(grads), len(groups)), dtype="float32")
+            for column, idx in enumerate(groups):
+                matrix[idx, column] = 1.0
+            self.layer_matrix = matrix
+        squares = keras.ops.expand_dims(squared_norms(grads), 0)
+        return keras.ops.sqrt(keras.ops.matmul(squares, self.layer_matrix)[0])
 
     def _applied(self, optimizer, local, clip):
         """Norms of what ``optimizer`` applies (``nan`` between accumulated updates), clip bit."""
@@ -195,7 +205,7 @@ def _clip_bites(grads, kind: str, threshold: float):
         return keras.ops.any(
             keras.ops.stack([keras.ops.max(keras.ops.abs(g)) > threshold for g in grads])
         )
-    squares = keras.ops.stack([keras.ops.sum(keras.ops.square(g)) for g in grads])
+    squares = squared_norms(grads)
     if kind == "clipnorm":
         return keras.ops.any(squares > threshold**2)
     return keras.ops.sum(squares) > threshold**2
@@ -212,7 +222,8 @@ def instrument(model: keras.Model) -> keras.Model:
     ==========================  ===============================  ==============================
     set-up                      ``norms``                        ``applied_norms``, flags
     ==========================  ===============================  ==============================
-    plain ``fit``               the step's batch gradient        the same
+    plain ``fit``               the step's batch gradient        the same; ``nonfinite``: a
+                                                                 layer's norm is inf or NaN
     ``tf.distribute``           the all-reduced gradient of the  the same
     ``MirroredStrategy``, JAX   global batch, as one device
     ``DataParallel``            computes it

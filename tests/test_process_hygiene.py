@@ -3,7 +3,8 @@
 One fresh interpreter (this file run as a script) records the process state — environment,
 warning filters, the root/``tensorflow``/``absl`` log levels, the garbage collector — around
 ``import labkit`` and around importing every diagnostics module and training a tiny model with
-the monitors, then calls ``labkit.setup()`` after TensorFlow is imported. The test compares the records.
+the monitors, then calls ``labkit.setup()`` after TensorFlow is imported. The test compares
+the records.
 """
 
 from __future__ import annotations

@@ -231,7 +231,9 @@ class GradientMonitor(ProbeMonitor):
         return entry
 
     def before_recorded_step(self, step: int, last_of_epoch: bool) -> None:
-        if self.model.steps_per_execution > 1:  # the weights between steps are never seen
+        # the weights between steps are never seen. (self._per_call, not self.model: on JAX,
+        # Keras's Callback.model copies the whole training state back into the model first)
+        if self._per_call > 1:
             return
         if is_log_spaced(step) or last_of_epoch or self.every is None:
             self._weights_before = (step, self._layer_weights())
