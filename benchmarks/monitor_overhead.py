@@ -12,12 +12,14 @@ weigh most.
 
 Conditions: no monitoring; both probe monitors at their default schedule; both probe monitors
 recording every step; an instrumented model (``labkit.instrument``) whose ``GradientMonitor``
-records the real batch's gradient norms every step; and the naive callback people write by hand
+records the real batch's gradient norms every step, and the same with the batch's dead-unit
+fractions (``instrument(model, activations=True)``); and the naive callback people write by hand
 (an eager, uncompiled gradient computation on the probe after every batch).
 
 Add a condition by adding an entry to ``CONDITIONS``: a short id mapped to its name and a
 function that takes the probe ``(x, y)`` and returns the list of callbacks for one run (and
-whether to instrument). ``--conditions`` picks some of them (the baseline always runs).
+how to instrument: ``False``, ``True`` or ``"activations"``). ``--conditions`` picks some of
+them (the baseline always runs).
 
 Usage::
 
@@ -49,7 +51,7 @@ SETUPS = {"batch32": 32, "batch64": 64}  # set-up -> batch size
 MIN_RECORDS = 8
 
 Probe = tuple[np.ndarray, np.ndarray]
-Setup = tuple[list[keras.callbacks.Callback], bool]  # callbacks, instrument the model?
+Setup = tuple[list[keras.callbacks.Callback], bool | str]  # callbacks, instrument the model?
 
 
 def _both_monitors(probe: Probe, every: int | None = None) -> Setup:
@@ -114,13 +116,17 @@ CONDITIONS: dict[str, tuple[str, Callable[[Probe], Setup]]] = {
         "instrumented, every step",
         lambda probe: ([GradientMonitor(every=1, verbose=0)], True),
     ),
+    "instrumented-activations": (
+        "instrumented, dead units, every step",
+        lambda probe: ([GradientMonitor(every=1, verbose=0)], "activations"),
+    ),
     "naive": (
         "naive eager callback, every step",
         lambda probe: ([NaiveGradientCallback(probe)], False),
     ),
 }
 BASELINE = "none"
-TARGETS = {"default": 1.05, "instrumented": 1.05}
+TARGETS = {"default": 1.05, "instrumented": 1.05, "instrumented-activations": 1.05}
 
 
 def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -132,14 +138,14 @@ def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_once(
-    x, y, callbacks: list[keras.callbacks.Callback], instrument: bool, batch: int
+    x, y, callbacks: list[keras.callbacks.Callback], instrument: bool | str, batch: int
 ) -> float:
     """Wall time of one ``fit`` of a freshly built, compiled model."""
     keras.utils.set_random_seed(0)
     model = build_mlp(FEATURES, depth=DEPTH, width=WIDTH)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     if instrument:
-        labkit.instrument(model)
+        labkit.instrument(model, activations=instrument == "activations")
     start = time.perf_counter()
     model.fit(x, y, epochs=EPOCHS, batch_size=batch, verbose=0, callbacks=callbacks)
     return time.perf_counter() - start

@@ -22,6 +22,7 @@ versions it was checked on (3.8.0, the floor in pyproject.toml, and 3.15.1).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import weakref
@@ -648,6 +649,36 @@ def squared_norms(tensors: list):
     return keras.ops.stack([keras.ops.sum(keras.ops.square(t)) for t in tensors])
 
 
+def live_units(outputs):
+    """Per unit (the last axis) of a layer's ``outputs``: whether any example and position is
+    nonzero — a boolean vector. PyTorch calls torch directly (each ``keras.ops`` call costs it
+    about 30 us of conversions, eagerly, every step).
+
+    Example
+    -------
+    >>> keras.ops.convert_to_numpy(live_units(np.array([[0.0, 1.0], [0.0, 2.0]]))).tolist()
+    [False, True]
+    """
+    if backend_name() == "torch":
+        return (outputs.reshape(-1, outputs.shape[-1]) != 0).any(0)
+    return keras.ops.any(keras.ops.reshape(outputs, (-1, outputs.shape[-1])) != 0, axis=0)
+
+
+def fraction_outside(outputs, low: float, high: float):
+    """The fraction of ``outputs`` (compared in float32) below ``low`` or above ``high``.
+
+    Example
+    -------
+    >>> float(fraction_outside(np.array([0.01, 0.5, 0.99, 0.5]), 0.02, 0.98))
+    0.5
+    """
+    if backend_name() == "torch":
+        out = outputs.float()
+        return ((out < low) | (out > high)).float().mean()
+    out = keras.ops.cast(outputs, "float32")
+    return keras.ops.mean(keras.ops.cast((out < low) | (out > high), "float32"))
+
+
 def all_reduce_gradients(grads: list) -> list:
     """Sum ``grads`` over the replicas of a ``tf.distribute`` strategy (as its optimizer will).
 
@@ -761,6 +792,39 @@ def restore_train_step(model: keras.Model) -> None:
     model.__dict__.pop("train_step", None)
     model.__dict__.pop("make_train_function", None)
     _reset_train_function(model)
+
+
+def wrap_layer_call(layer: keras.layers.Layer, after: Callable) -> None:
+    """Make every call of ``layer`` hand its outputs to ``after(outputs)`` before returning
+    them, traced into compiled steps like the layer itself; :func:`restore_layer_call` undoes it.
+
+    Example
+    -------
+    >>> seen = []
+    >>> layer = keras.layers.Dense(2)
+    >>> wrap_layer_call(layer, seen.append)
+    >>> _ = layer(np.ones((1, 3)))
+    >>> restore_layer_call(layer)
+    >>> len(seen), [tuple(o.shape) for o in seen]
+    (1, [(1, 2)])
+    """
+    original = layer.call
+
+    @functools.wraps(original)
+    def call(*args, **kwargs):
+        outputs = original(*args, **kwargs)
+        after(outputs)
+        return outputs
+
+    # Keras 3.8.0, 3.15.1: Layer.__call__ runs `self.call` (looked up on the instance, whose
+    # signature was read when the layer was made), so an instance attribute shadows the method;
+    # object.__setattr__ keeps it out of Keras's attribute tracker.
+    object.__setattr__(layer, "call", call)
+
+
+def restore_layer_call(layer: keras.layers.Layer) -> None:
+    """Undo :func:`wrap_layer_call`: the layer runs its class's own ``call`` again."""
+    layer.__dict__.pop("call", None)
 
 
 def _reset_train_function(model: keras.Model) -> None:

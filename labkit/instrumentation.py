@@ -6,7 +6,9 @@ intercepts the gradients where every Keras backend hands them to the optimizer
 (``optimizer.apply`` on TensorFlow and PyTorch, ``optimizer.stateless_apply`` on JAX), computes
 the norms inside the same compiled step, and adds them to the step's logs as one vector,
 ``grad_norms`` (one device-to-host copy per step). ``GradientMonitor()`` without a probe decodes
-it and puts ``grad_norm/<layer>`` into the epoch's logs.
+it and puts ``grad_norm/<layer>`` into the epoch's logs. ``instrument(model, activations=True)``
+also reads the forward pass the step already runs: each ReLU layer's dead fraction and each
+sigmoid/tanh layer's saturated fraction on the real batch, in the same vector.
 
 What each step reports under each training set-up (mixed precision, data parallel,
 ``steps_per_execution``, gradient accumulation, clipping, custom train steps): the table in
@@ -23,22 +25,28 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 
 import keras
 import numpy as np
 
+from labkit.activations import SIGMOID_SATURATION, TANH_SATURATION, activation_kind
 from labkit.backend import (
     add_optimizer_buffer,
     all_reduce_gradients,
     applied_gradients,
     clipping,
+    fraction_outside,
     intercept_optimizer_gradients,
+    live_units,
     loss_scale,
     remove_optimizer_buffer,
+    restore_layer_call,
     restore_train_step,
     squared_norms,
+    wrap_layer_call,
     wrap_train_step,
 )
 from labkit.gradients import layer_of_variables
@@ -50,24 +58,50 @@ __all__ = [
     "is_instrumented",
     "setup",
     "steps_recorded",
+    "tapped_layers",
     "uninstrument",
 ]
 
 LOG_KEY = "grad_norms"
-# After the layers' norms and applied norms, each step's vector holds these, in this order.
+# After the layers' norms, applied norms and tapped layers' fractions, each step's vector holds
+# these, in this order.
 FLAGS = ("nonfinite", "skipped", "clipped", "loss_scale", "step")
+# Activations read from the real batch: ReLU's dead units, sigmoid's and tanh's saturated outputs.
+TAPPED_KINDS = ("relu", "sigmoid", "tanh")
 
 
 class _Stash:
     """The interception's state: the optimizer it wraps, the step buffer, the latest vector."""
 
-    def __init__(self, model: keras.Model):
+    def __init__(self, model: keras.Model, activations: bool):
         self.model = model
         self.latest = threading.local()  # tf.distribute traces each replica in its own thread
         self.optimizer = None
         self.undo = None
         self.buffer = None
         self.layer_matrix = None
+        # {layer name: kind} of the layers whose outputs each step summarizes, in layer order
+        self.tapped: dict[str, str] = {}
+        self.tapped_layers: list[keras.layers.Layer] = []
+        self.activations = activations
+        if activations:
+            self.tap(model)
+
+    def tap(self, model: keras.Model) -> None:
+        """Summarize, inside each train step, the outputs of each ReLU/sigmoid/tanh layer of
+        ``model`` (not of nested models) for :meth:`record`."""
+        for layer in model.layers:
+            kind = activation_kind(layer)
+            if kind not in TAPPED_KINDS or isinstance(layer, keras.Model):
+                continue
+            wrap_layer_call(layer, functools.partial(self.summarize, layer.name, kind))
+            self.tapped[layer.name] = kind
+            self.tapped_layers.append(layer)
+
+    def untap(self) -> None:
+        for layer in self.tapped_layers:
+            restore_layer_call(layer)
+        self.tapped, self.tapped_layers = {}, []
 
     # --- eager, before fit builds its train function --------------------------------------
     def prepare(self) -> None:
@@ -84,7 +118,7 @@ class _Stash:
             remove_optimizer_buffer(optimizer, self.buffer)
             self.buffer = None
         if rows > 1 and self.buffer is None:
-            width = 2 * len(layer_of_variables(self.model)) + len(FLAGS)
+            width = 2 * len(layer_of_variables(self.model)) + len(self.tapped) + len(FLAGS)
             self.buffer = add_optimizer_buffer(self.model, (rows, width), "labkit_grad_norms")
 
     def release(self) -> None:
@@ -100,6 +134,54 @@ class _Stash:
     # --- inside the compiled step -----------------------------------------------------------
     def before(self) -> None:
         self.latest.value = None
+        self.latest.outputs = {} if self.tapped else None
+
+    def summarize(self, name: str, kind: str, outputs) -> None:
+        """Inside a train step: per unit (last axis) whether it is ever nonzero (ReLU), or the
+        fraction of outputs saturated (sigmoid, tanh). Outside one (predict, evaluate): nothing."""
+        taken = getattr(self.latest, "outputs", None)
+        if taken is None:
+            return
+        if kind == "relu":
+            taken[name] = live_units(outputs)
+        elif kind == "sigmoid":
+            taken[name] = fraction_outside(outputs, *SIGMOID_SATURATION)
+        else:
+            taken[name] = fraction_outside(outputs, -TANH_SATURATION, TANH_SATURATION)
+
+    def _fractions(self):
+        """Per tapped layer, its dead (ReLU) or saturated (sigmoid, tanh) fraction over the
+        global batch (``nan`` for a layer the step did not call), as one vector in the order of
+        ``self.tapped``; ``None`` when nothing is tapped."""
+        taken, self.latest.outputs = getattr(self.latest, "outputs", None) or {}, None
+        if not self.tapped:
+            return None
+        relu = [n for n, kind in self.tapped.items() if kind == "relu" and n in taken]
+        other = [n for n, kind in self.tapped.items() if kind != "relu" and n in taken]
+        parts = []
+        if relu:  # every ReLU layer's live units, one vector
+            parts.append(keras.ops.cast(keras.ops.concatenate([taken[n] for n in relu]), "float32"))
+        if other:
+            parts.append(keras.ops.stack([taken[n] for n in other]))
+        # summed over replicas: a unit is dead when no replica's examples activate it, and the
+        # replicas' mean saturated fraction is the global batch's (equal shares)
+        *reduced, replicas = all_reduce_gradients([*parts, keras.ops.ones(())])
+        values = []
+        if relu:  # each layer's count of live units: one product with a 0/1 (units x layers)
+            units = np.array([int(taken[n].shape[0]) for n in relu], dtype="float32")
+            layer = np.repeat(np.arange(len(relu)), units.astype(int))
+            member = (layer[:, None] == np.arange(len(relu))[None, :]).astype("float32")
+            live = keras.ops.cast(reduced[0] > 0, "float32")
+            alive = keras.ops.matmul(live[None, :], member)[0]
+            values.append(keras.ops.subtract(units, alive) / units)
+        if other:
+            values.append(reduced[-1] / replicas)
+        found = relu + other
+        if found != list(self.tapped):  # mixed kinds, or a layer the step did not call
+            values.append(keras.ops.full((1,), math.nan))
+            order = [found.index(n) if n in found else len(found) for n in self.tapped]
+            return keras.ops.take(keras.ops.concatenate(values), np.array(order, dtype="int32"))
+        return values[0] if len(values) == 1 else keras.ops.concatenate(values)
 
     def record(self, grads) -> None:
         if getattr(self.latest, "value", None) is not None:
@@ -142,7 +224,9 @@ class _Stash:
             applied = keras.ops.where(skipped > 0, math.nan, applied)
         used = 1.0 if scale is None else scale
         flags = [nonfinite, skipped, clipped, keras.ops.cast(used, "float32")]
-        self._store(keras.ops.concatenate([norms, applied, keras.ops.stack(flags)]))
+        fractions = self._fractions()
+        parts = [norms, applied] + ([] if fractions is None else [fractions])
+        self._store(keras.ops.concatenate([*parts, keras.ops.stack(flags)]))
 
     def _norms(self, grads) -> keras.KerasTensor:
         """Each layer's gradient norm: per-tensor squares summed by a 0/1 (tensors x layers)
@@ -211,13 +295,18 @@ def _clip_bites(grads, kind: str, threshold: float):
     return keras.ops.sum(squares) > threshold**2
 
 
-def instrument(model: keras.Model) -> keras.Model:
+def instrument(model: keras.Model, activations: bool = False) -> keras.Model:
     """Make ``model.fit`` log per-layer gradient norms of every real training batch.
 
     Keeps the model's optimizer, loss and metrics (compile before or after, either works); the
     weights it reaches are the same as without instrumentation. Returns the model. Each step
-    logs ``grad_norms``, read with :func:`decode` (or ``GradientMonitor()``); what its entries
-    mean under each set-up:
+    logs ``grad_norms``, read with :func:`decode` (or ``GradientMonitor()``). With
+    ``activations=True`` it also holds, from the step's own forward pass, each ReLU layer's dead
+    fraction (units that are 0 for every example of the batch, as
+    :func:`labkit.activations.dead_relu_fraction` counts them) and each sigmoid/tanh layer's
+    saturated fraction (as :func:`labkit.activations.activation_stats`) — over the global batch
+    under data parallelism; layers of the model itself (``model.layers``), not of nested models.
+    What the entries mean under each set-up:
 
     ==========================  ===============================  ==============================
     set-up                      ``norms``                        ``applied_norms``, flags
@@ -272,8 +361,10 @@ def instrument(model: keras.Model) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise TypeError(f"instrument() needs a keras.Model, got {type(model).__name__}")
     if is_instrumented(model):
-        return model
-    stash = _Stash(model)
+        if _stash(model).activations == activations:
+            return model
+        uninstrument(model)
+    stash = _Stash(model, activations)
     step = wrap_train_step(model, stash.before, stash.add_logs, stash.prepare)
     step.labkit_stash = stash
     return model
@@ -285,18 +376,21 @@ def uninstrument(model: keras.Model) -> keras.Model:
     if stash is None:
         return model
     stash.release()
+    stash.untap()
     restore_train_step(model)
     return model
 
 
-def decode(layers: list[str], logs: dict) -> list[dict]:
+def decode(layers: list[str], logs: dict, tapped: dict[str, str] | None = None) -> list[dict]:
     """The steps in one ``logs`` of an instrumented model, oldest first.
 
     ``layers`` are the names of the layers with trainable weights, in layer order
-    (``list(labkit.gradients.layer_of_variables(model))``). Each step is a dict with ``norms``
+    (``list(labkit.gradients.layer_of_variables(model))``); ``tapped``, of a model instrumented
+    with ``activations=True``, is :func:`tapped_layers`. Each step is a dict with ``norms``
     and ``applied_norms`` (``{layer: norm}``), the flags ``nonfinite``, ``skipped`` and
     ``clipped``, the ``loss_scale`` used and, with ``steps_per_execution > 1``, the ``step``
-    number counted since :func:`instrument` (0 otherwise).
+    number counted since :func:`instrument` (0 otherwise); with ``tapped``, also
+    ``dead_fraction`` (ReLU layers) and ``saturated_fraction`` (sigmoid and tanh layers).
 
     Example
     -------
@@ -305,25 +399,46 @@ def decode(layers: list[str], logs: dict) -> list[dict]:
     [{'norms': {'hidden_1': 0.5, 'output': 0.25}, 'applied_norms': {'hidden_1': 0.5,
       'output': 0.25}, 'nonfinite': False, 'skipped': False, 'clipped': False,
       'loss_scale': 1.0, 'step': 0.0}]
+    >>> logs = {"grad_norms": [0.5, 0.25, 0.5, 0.25, 0.125, 0, 0, 0, 1, 0]}
+    >>> decode(["hidden_1", "output"], logs, {"hidden_1": "relu"})[0]["dead_fraction"]
+    {'hidden_1': 0.125}
     """
-    n = len(layers)
+    n, tapped = len(layers), tapped or {}
+    m = len(tapped)
     rows = np.atleast_2d(np.asarray(logs[LOG_KEY], dtype=float))
     if rows.shape[0] > 1:
         rows = rows[np.argsort(rows[:, -1])]
         rows = rows[rows[:, -1] > 0]  # rows not written yet
     steps = []
     for row in rows:
-        flags = dict(zip(FLAGS, row[2 * n :].tolist()))
-        steps.append(
-            {
-                "norms": dict(zip(layers, row[:n].tolist())),
-                "applied_norms": dict(zip(layers, row[n : 2 * n].tolist())),
-                **{k: bool(flags[k]) for k in FLAGS[:3]},
-                "loss_scale": flags["loss_scale"],
-                "step": flags["step"],
-            }
-        )
+        flags = dict(zip(FLAGS, row[2 * n + m :].tolist()))
+        step = {
+            "norms": dict(zip(layers, row[:n].tolist())),
+            "applied_norms": dict(zip(layers, row[n : 2 * n].tolist())),
+            **{k: bool(flags[k]) for k in FLAGS[:3]},
+            "loss_scale": flags["loss_scale"],
+            "step": flags["step"],
+        }
+        if tapped:
+            fractions = dict(zip(tapped, row[2 * n : 2 * n + m].tolist()))
+            step["dead_fraction"] = {k: v for k, v in fractions.items() if tapped[k] == "relu"}
+            step["saturated_fraction"] = {k: v for k, v in fractions.items() if tapped[k] != "relu"}
+        steps.append(step)
     return steps
+
+
+def tapped_layers(model: keras.Model) -> dict[str, str]:
+    """``{layer name: activation}`` of the layers whose outputs an instrumented step summarizes
+    (``instrument(model, activations=True)``), in layer order; empty otherwise.
+
+    Example
+    -------
+    >>> hidden = keras.layers.Dense(3, activation="relu", name="hidden")
+    >>> tapped_layers(instrument(keras.Sequential([keras.Input((2,)), hidden]), activations=True))
+    {'hidden': 'relu'}
+    """
+    stash = _stash(model)
+    return {} if stash is None else dict(stash.tapped)
 
 
 def setup(model: keras.Model) -> dict:

@@ -78,9 +78,9 @@ class _Weights(keras.callbacks.Callback):
         self.before.append(self.model.get_weights())
 
 
-def _train(model, x, y, epochs: int = 1, **monitor):
+def _train(model, x, y, epochs: int = 1, activations: bool = False, **monitor):
     """Instrument, fit with every=1, return the monitor, the weights before each step, History."""
-    labkit.instrument(model)
+    labkit.instrument(model, activations=activations)
     gradients = GradientMonitor(every=1, verbose=0, **monitor)
     weights = _Weights()
     callbacks = [gradients] + ([weights] if model.steps_per_execution == 1 else [])
@@ -242,6 +242,84 @@ def test_dead_and_saturated_fractions_work_with_half_precision_activations(polic
     assert sat16 == pytest.approx(sat32, abs=0.02) and min(sat32.values()) > 0.3
 
 
+# Models whose batches see dead ReLU units and saturated sigmoids from the first step
+ACTIVITY = {
+    "dead_fraction": {"bias_initializer": keras.initializers.Constant(-0.3)},
+    "saturated_fraction": {
+        "activation": "sigmoid",
+        "kernel_initializer": keras.initializers.RandomNormal(0, 4),
+    },
+}
+
+
+def _activity_model(key: str, steps_per_execution: int = 1) -> keras.Model:
+    model = reinitialize(build_mlp(FEATURES, depth=3, width=16, **ACTIVITY[key]), seed=0)
+    model.compile(
+        optimizer=keras.optimizers.SGD(LEARNING_RATE),
+        loss="mse",
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+@pytest.mark.parametrize("key", sorted(ACTIVITY))
+def test_batch_dead_and_saturated_fractions_are_each_steps_own_batch(key):
+    x, y = _data()
+    model = _activity_model(key)
+    monitor, before, history = _train(model, x, y, activations=True)
+    reference = build_mlp(FEATURES, depth=3, width=16, **ACTIVITY[key])
+    seen = []
+    for record in monitor.history:
+        reference.set_weights(before[record["step"] - 1])
+        stats = activation_stats(reference, _batch(x, y, record["step"])[0])
+        want = {k: v[key] for k, v in stats.items()}
+        assert record[key] == want, record["step"]
+        seen.append(tuple(want.values()))
+    assert len(set(seen)) > 1 and max(map(max, seen)) > 0  # batches differ: not a constant
+    other = "saturated_fraction" if key == "dead_fraction" else "dead_fraction"
+    assert other not in monitor.history[-1]
+    prefix = "batch_dead_relu" if key == "dead_fraction" else "batch_saturated"
+    assert history.history[f"{prefix}/hidden_3"] == [monitor.history[-1][key]["hidden_3"]]
+    layers = [layer for layer in model.layers if "call" in vars(layer)]
+    assert [layer.name for layer in layers] == ["hidden_1", "hidden_2", "hidden_3"]
+    predicted = model.predict(x, verbose=0)  # not a train step: nothing summarized
+    labkit.uninstrument(model)
+    assert not [layer for layer in model.layers if "call" in vars(layer)]
+    np.testing.assert_array_equal(model.predict(x, verbose=0), predicted)
+
+
+def test_mixed_activations_keep_layer_order_and_a_layer_left_out_reads_nan():
+    x, y = _data()
+    layers = [
+        keras.layers.Dense(16, activation="tanh", name="squash", kernel_initializer="ones"),
+        keras.layers.Dense(16, activation="relu", name="gate", bias_initializer="ones"),
+        keras.layers.Activation("sigmoid", name="sig"),
+        keras.layers.Dense(1, name="output"),
+    ]
+    model = keras.Sequential([keras.Input((FEATURES,)), *layers])
+    model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), loss="mse")
+    monitor, before, _ = _train(model, x, y, activations=True)
+    assert labkit.instrumentation.tapped_layers(model) == {
+        "squash": "tanh",
+        "gate": "relu",
+        "sig": "sigmoid",
+    }
+    reference = keras.models.clone_model(model)
+    for record in monitor.history:
+        reference.set_weights(before[record["step"] - 1])
+        stats = activation_stats(reference, _batch(x, y, record["step"])[0])
+        assert record["dead_fraction"] == {"gate": stats["gate"]["dead_fraction"]}
+        want = {k: stats[k]["saturated_fraction"] for k in ("squash", "sig")}
+        assert record["saturated_fraction"] == pytest.approx(want, abs=1e-7)
+    assert monitor.history[0]["saturated_fraction"]["squash"] > 0.1
+    stash = labkit.instrumentation._stash(model)  # a step that never calls "gate"
+    stash.before()
+    for name, out in [("squash", np.full((4, 16), 0.99)), ("sig", np.full((4, 16), 0.5))]:
+        stash.summarize(name, stash.tapped[name], keras.ops.convert_to_tensor(out, "float32"))
+    got = keras.ops.convert_to_numpy(stash._fractions()).tolist()
+    assert got[0] == 1.0 and math.isnan(got[1]) and got[2] == 0.0
+
+
 @pytest.mark.skipif(
     backend_name() == "torch", reason="Keras's PyTorch trainer needs steps_per_execution=1"
 )
@@ -260,6 +338,12 @@ def test_steps_per_execution_records_every_step_as_one_step_per_execution_does()
     assert np.asarray(h_four.history[LOG_KEY][-1]).shape[0] == 4  # one row per step
     labkit.uninstrument(four.model)
     assert len(four.model.optimizer.variables) == len(one.model.optimizer.variables)
+    dead = {}  # the real batch's dead units: the rows carry them too
+    for spe in (1, 4):
+        model = _activity_model("dead_fraction", steps_per_execution=spe)
+        monitor, _, _ = _train(model, x, y, epochs=2, activations=True)
+        dead[spe] = [r["dead_fraction"] for r in monitor.history]
+    assert len(dead[4]) == 20 and dead[4] == dead[1]
 
 
 def test_gradient_accumulation_records_micro_batches_and_the_applied_mean():
@@ -423,6 +507,7 @@ def test_data_parallel_records_match_one_device(mode):
     errors = json.loads(done.stdout.strip().splitlines()[-1])
     assert errors.pop("devices") == 2 and errors.pop("steps") == STEPS
     assert errors.pop("clipped steps") > 0
+    assert min(errors.pop(f"half batch {key}") for key in ACTIVITY) > 0.05
     assert max(errors.values()) <= F32, errors
 
 
@@ -494,6 +579,23 @@ def _data_parallel(mode: str) -> dict:
         for k in moved
     )
     errors["clipped steps"] = sum(r["clipped"] for r in monitor.history)
+    for key in sorted(ACTIVITY):  # the real batch's dead / saturated fractions: global batch
+        runs = {}
+        for distributed in (False, True):
+            with scope() if distributed else contextlib.nullcontext():
+                monitor, before, _ = _train(_activity_model(key), x, y, activations=True)
+            runs[distributed] = [r[key] for r in monitor.history]
+        errors[f"batch {key}"] = max(
+            abs(a[k] - b[k]) for a, b in zip(runs[False], runs[True]) for k in a
+        )
+        # what one replica's half of each batch reads: the test can tell the two apart
+        reference = build_mlp(FEATURES, depth=3, width=16, **ACTIVITY[key])
+        halves = []
+        for step, whole in enumerate(runs[False], start=1):
+            reference.set_weights(before[step - 1])
+            half = _batch(x, y, step)[0][: BATCH // 2]
+            halves += [abs(v[key] - whole[k]) for k, v in activation_stats(reference, half).items()]
+        errors[f"half batch {key}"] = max(halves)
     return errors
 
 

@@ -27,7 +27,14 @@ from labkit.diagnose import (
     vanishing_finding,
 )
 from labkit.gradients import layer_of_variables, norms_from_gradients
-from labkit.instrumentation import LOG_KEY, decode, is_instrumented, setup, steps_recorded
+from labkit.instrumentation import (
+    LOG_KEY,
+    decode,
+    is_instrumented,
+    setup,
+    steps_recorded,
+    tapped_layers,
+)
 
 ON_EXPLODE = ("warn", "stop", "raise")
 
@@ -82,7 +89,10 @@ class GradientMonitor(ProbeMonitor):
                                  end of ``fit`` says how often
     ===========================  ==========================================================
 
-    ``applied_norms`` also go into the epoch's ``logs`` as ``applied_grad_norm/<layer>``.
+    ``applied_norms`` also go into the epoch's ``logs`` as ``applied_grad_norm/<layer>``. On a
+    model instrumented with ``labkit.instrument(model, activations=True)``, each record also
+    holds the real batch's ``dead_fraction`` (ReLU layers) and ``saturated_fraction`` (sigmoid
+    and tanh layers), logged as ``batch_dead_relu/<layer>`` and ``batch_saturated/<layer>``.
 
     Args:
         probe: ``(x, y)``, a batch of training inputs and targets (a few hundred examples);
@@ -150,6 +160,7 @@ class GradientMonitor(ProbeMonitor):
         self._setup: dict = {}
         self._seen_steps = 0
         self._layers: list[str] = []
+        self._tapped: dict[str, str] = {}
         self._weights_before: tuple[int, dict[str, np.ndarray]] | None = None
         # Kept apart from ``history``, which thinning shortens: the latest applied norms and,
         # over every record taken, how many said whether clipping bit and how many said it did.
@@ -163,7 +174,12 @@ class GradientMonitor(ProbeMonitor):
 
     @property
     def logged(self) -> dict[str, str]:
-        return {"norms": "grad_norm", "update_ratio": "update_ratio"}
+        return {
+            "norms": "grad_norm",
+            "update_ratio": "update_ratio",
+            "dead_fraction": "batch_dead_relu",
+            "saturated_fraction": "batch_saturated",
+        }
 
     # --- hooks -------------------------------------------------------------------------------
     def check_model(self) -> None:
@@ -182,6 +198,7 @@ class GradientMonitor(ProbeMonitor):
         else:  # no gradient exists before the first step: the first record comes at step 1
             self.check_model()
             self._layers = list(layer_of_variables(self.model))
+            self._tapped = tapped_layers(self.model)
             self._setup = setup(self.model)
             self._seen_steps = steps_recorded(self.model)
             self._next_due = max(self._next_due, self._step + 1)
@@ -194,7 +211,7 @@ class GradientMonitor(ProbeMonitor):
         """
         if self._disabled:
             return
-        rows = decode(self._layers, logs) if logs and LOG_KEY in logs else [None]
+        rows = decode(self._layers, logs, self._tapped) if logs and LOG_KEY in logs else [None]
         if len(rows) > 1 or (rows[0] is not None and rows[0]["step"] > 0):
             # steps_per_execution > 1: the logs hold the last steps, numbered; take the new ones
             rows = [r for r in rows if r["step"] > self._seen_steps]
@@ -290,6 +307,9 @@ class GradientMonitor(ProbeMonitor):
         row, entries = self._row, {}
         if row is None:
             return entries
+        for key in ("dead_fraction", "saturated_fraction"):
+            if row.get(key):
+                entries[key] = dict(row[key])
         applied = row["applied_norms"]
         changes = self._setup["clipping"] or self._setup["accumulation"]
         if changes and not all(math.isnan(v) for v in applied.values()):
