@@ -660,6 +660,9 @@ def live_units(outputs):
     [False, True]
     """
     if backend_name() == "torch":
+        import torch
+
+        outputs = torch.as_tensor(outputs)
         return (outputs.reshape(-1, outputs.shape[-1]) != 0).any(0)
     return keras.ops.any(keras.ops.reshape(outputs, (-1, outputs.shape[-1])) != 0, axis=0)
 
@@ -673,7 +676,9 @@ def fraction_outside(outputs, low: float, high: float):
     0.5
     """
     if backend_name() == "torch":
-        out = outputs.float()
+        import torch
+
+        out = torch.as_tensor(outputs).float()
         return ((out < low) | (out > high)).float().mean()
     out = keras.ops.cast(outputs, "float32")
     return keras.ops.mean(keras.ops.cast((out < low) | (out > high), "float32"))

@@ -119,18 +119,18 @@ _TELLS = {
     ),
     "lr_too_high": (
         "its gradients start at an ordinary size (largest {max_norm_start:.2g}, lowest/largest "
-        "{vanishing_ratio:.2f}), but its updates are {update_ratio:.1f} on the log10 "
+        "{vanishing_ratio:.2f}), but its updates are {update_ratio:.2g} on the log10 "
         "update-to-weight scale (healthy is about -3) and the loss goes from {loss_start:.3g} to "
         "{loss_end:.3g}"
     ),
     "lr_too_low": (
         "its gradients are balanced across layers (lowest/largest {vanishing_ratio:.2f}), but "
-        "its updates are only {update_ratio:.1f} on the log10 update-to-weight scale (healthy is "
+        "its updates are only {update_ratio:.2g} on the log10 update-to-weight scale (healthy is "
         "about -3), so the loss only goes from {loss_start:.3g} to {loss_end:.3g}"
     ),
     "healthy": (
         "its gradients stay balanced (lowest/largest {vanishing_ratio:.2f} at step 0), at most "
-        "{dead_max:.0%} of a layer's units are dead, its updates are {update_ratio:.1f} on the "
+        "{dead_max:.0%} of a layer's units are dead, its updates are {update_ratio:.2g} on the "
         "log10 update-to-weight scale (healthy is about -3) and its validation loss ends at "
         "{val_loss_end:.3g}"
     ),

@@ -59,14 +59,14 @@ predict = QuizExercise(
         "But its variance 2/fan-in is scaled for a ReLU that zeroes half its inputs, and "
         "σ′ ≤ 0.25 still shrinks the gradient at every sigmoid layer: sigmoid + He has a "
         "vanishing ratio of 2e-06 – 4e-06 and stays at 33%, chance, for all three seeds.",
-        "b": "ReLU + Glorot reaches 72% – 92% (chance 33%), with a vanishing ratio of 3e-02 – "
+        "b": "ReLU + Glorot reaches 64% – 91% (chance 33%), with a vanishing ratio of 3e-02 – "
         "2e-01, while sigmoid + He stays at 33% for every seed. ReLU does the work; He makes it "
-        "reliable: ReLU + He gives 96% – 97% for all three seeds.",
-        "c": "The table is lopsided, not balanced: ReLU + Glorot learns (72% – 92%) while "
+        "reliable: ReLU + He gives 98% for all three seeds.",
+        "c": "The table is lopsided, not balanced: ReLU + Glorot learns (64% – 91%) while "
         "sigmoid + He stays at chance (33%) for every seed. Only the activation removes the "
         "shrinking factor.",
-        "d": "ReLU alone already learns far above chance: ReLU + Glorot reaches 72% – 92% "
-        "(chance 33%). What He adds is a narrower spread: ReLU + He gives 96% – 97%.",
+        "d": "ReLU alone already learns far above chance: ReLU + Glorot reaches 64% – 91% "
+        "(chance 33%). What He adds is a narrower spread: ReLU + He gives 98% for every seed.",
     },
     correct="b",
     hints=[

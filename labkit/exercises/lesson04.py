@@ -481,8 +481,8 @@ k2 = QuizExercise(
     },
     explanations={
         "a": "its own weights are frozen, but its inputs are the outputs of the layers below; "
-        "while those learn, they can push its weighted sum back above 0 (section 3 saw units of "
-        "hidden_2 and hidden_3 revive).",
+        "while those learn, they can push its weighted sum back above 0 (section 3 saw 4 of "
+        "hidden_2's 18 dead units revive).",
         "b": "a new order does not give it new inputs: its inputs are the data, the same set of "
         "points every epoch. Dead on all of them, it stays dead (section 3: 0 of 8 revived).",
         "c": "hidden_1 is alive, so it seems hidden_2's inputs could change; but with hidden_3 "

@@ -347,8 +347,9 @@ q3 = ModelExercise(
     hints=[
         "Run diagnose on broken_model() and look at every layer: how many faults can you name? "
         "There are three: the activation, the initial weights and the output layer.",
-        "Six sigmoid layers make the gradient vanish (lesson 2); weights of std 1 saturate "
-        "every sigmoid and blow up a ReLU network (lesson 3); softmax before a from_logits loss "
+        "Weights of std 1 push the sigmoids' weighted sums far from 0, where they saturate "
+        "(diagnose names those layers) and pass almost no gradient back (lesson 2); the same "
+        "weights would blow up a ReLU network (lesson 3); softmax before a from_logits loss "
         "applies softmax twice.",
         "Two ReLU layers of 128 units with He initialization and a linear output of 10 units "
         "is enough: build_mlp(64, depth=2, width=128, output_units=10) from labkit.models.",

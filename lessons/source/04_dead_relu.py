@@ -122,12 +122,12 @@ ex.predict.check(prediction)
 # %% [markdown]
 # Before training a few units are already inactive on the probe (He initialization leaves some
 # units off by chance), but the fractions climb steeply as the big steps push more and more
-# units below zero. By the end the whole last hidden layer is dead and the network
-# predicts one class for everything: the test accuracy is chance. The heatmap shows where and
-# when: one row per ReLU layer, one column per record, darker = more units dead. **Its columns
-# are records, not equal stretches of training**: the tick labels are the step numbers printed
-# above, dense at the start (steps 0, 1, 2, 4, ...) and then one every 40 steps, so the left
-# part of the map covers only the first few dozen steps.
+# units below zero. By the end `hidden_2` and `hidden_3` are entirely dead, so no input
+# reaches the output layer, which answers every example alike: the test accuracy is chance.
+# The heatmap shows where and when: one row per ReLU layer, one column per record, darker =
+# more units dead. **Its columns are records, not equal stretches of training**: the tick
+# labels are the step numbers printed above, dense at the start (steps 0, 1, 2, 4, ...) and
+# then one every 40 steps, so the left part of the map covers only the first few dozen steps.
 
 # %%
 monitor_high.plot()

@@ -91,9 +91,9 @@ by_hand = float(-np.mean(np.log(probs[np.arange(3), y_fit[:3]])))
 print(f"loss from Keras {by_keras:.4f}, -mean(log p[label]) by hand {by_hand:.4f}")
 
 # %% [markdown]
-# The untrained network spreads its probability over all ten classes (none gets more than a
-# quarter), so the loss is close to $-\log(1/10) \approx 2.30$, what a uniform guess costs.
-# Keras's loss is exactly the mean of $-\log p_{\text{label}}$.
+# The untrained network spreads its probability over all ten classes (the largest share above
+# is 0.28, the smallest 0.02), so the loss is close to $-\log(1/10) \approx 2.30$, what a
+# uniform guess costs. Keras's loss is exactly the mean of $-\log p_{\text{label}}$.
 #
 # **Sparse or one-hot labels?** Our labels are integers, one per example ("sparse"), and go with
 # `SparseCategoricalCrossentropy`. The same labels can be written **one-hot**: a row of 10 zeros
@@ -134,6 +134,7 @@ norms = layer_gradient_norms(sigmoid_model, probe_x, probe_y)
 print(f"first/last layer gradient ratio: {vanishing_ratio(norms):.0e}")
 for finding in diagnose(sigmoid_model, probe_x, probe_y):
     print(f"finding: {finding.kind} in {finding.layer}")
+    print("remedy:", finding.message.split("Remedy: ")[-1])
 
 # %% [markdown]
 # The first layer's gradient is thousands of times smaller than the largest: vanishing
