@@ -168,9 +168,9 @@ class _Stash:
         *reduced, replicas = all_reduce_gradients([*parts, keras.ops.ones(())])
         values = []
         if relu:  # each layer's count of live units: one product with a 0/1 (units x layers)
-            units = np.array([int(taken[n].shape[0]) for n in relu], dtype="float32")
-            layer = np.repeat(np.arange(len(relu)), units.astype(int))
-            member = (layer[:, None] == np.arange(len(relu))[None, :]).astype("float32")
+            sizes = [int(taken[n].shape[0]) for n in relu]
+            units = np.array(sizes, dtype="float32")
+            member = _membership(np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1]))
             live = keras.ops.cast(reduced[0] > 0, "float32")
             alive = keras.ops.matmul(live[None, :], member)[0]
             values.append(keras.ops.subtract(units, alive) / units)
@@ -233,10 +233,7 @@ class _Stash:
         matrix, one product instead of an addition per tensor."""
         if self.layer_matrix is None:
             groups = list(layer_of_variables(self.model).values())
-            matrix = np.zeros((len(grads), len(groups)), dtype="float32")
-            for column, idx in enumerate(groups):
-                matrix[idx, column] = 1.0
-            self.layer_matrix = matrix
+            self.layer_matrix = _membership(groups, rows=len(grads))
         squares = keras.ops.expand_dims(squared_norms(grads), 0)
         return keras.ops.sqrt(keras.ops.matmul(squares, self.layer_matrix)[0])
 
@@ -276,6 +273,22 @@ class _Stash:
                 "with a probe instead: GradientMonitor(probe=(x_train[:256], y_train[:256]))"
             )
         return {**logs, LOG_KEY: latest}
+
+
+def _membership(groups: list, rows: int | None = None) -> np.ndarray:
+    """The 0/1 (members x groups) matrix whose column j marks the members (row indices) of group
+    j: a vector of per-member values times it sums them per group, in one product.
+
+    Example
+    -------
+    >>> _membership([[0, 2], [1]]).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+    """
+    rows = sum(len(g) for g in groups) if rows is None else rows
+    matrix = np.zeros((rows, len(groups)), dtype="float32")
+    for column, members in enumerate(groups):
+        matrix[members, column] = 1.0
+    return matrix
 
 
 def _fixed(scale) -> bool:
