@@ -8,7 +8,7 @@ import weakref
 import keras
 import numpy as np
 
-from labkit.backend import is_functional, layer_graph_built, probe_pass, to_numpy
+from labkit.backend import is_functional, layer_graph_built, live_units, probe_pass, to_numpy
 
 __all__ = [
     "ReluTaps",
@@ -27,6 +27,8 @@ _RELU_TAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 SIGMOID_SATURATION = (0.02, 0.98)
 TANH_SATURATION = 0.97
+# An output counts as saturated outside these bounds, where the derivative is nearly 0.
+SATURATION_BOUNDS = {"sigmoid": SIGMOID_SATURATION, "tanh": (-TANH_SATURATION, TANH_SATURATION)}
 DEFAULT_BINS = 40
 HISTOGRAM_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
@@ -122,8 +124,7 @@ def dead_unit_counts(outputs: list) -> keras.KerasTensor:
     """
     counts = []
     for out in outputs:
-        flat = keras.ops.reshape(out, (-1, out.shape[-1]))
-        dead = keras.ops.all(keras.ops.equal(flat, 0), axis=0)
+        dead = keras.ops.logical_not(live_units(out))
         counts.append(keras.ops.sum(keras.ops.cast(dead, "float32")))
     return keras.ops.stack(counts)
 
@@ -216,13 +217,10 @@ def activation_stats(
     """
     stats = {}
     for name, (kind, out) in _layer_outputs(model, x, compiled).items():
-        if kind == "sigmoid":
-            low, high = SIGMOID_SATURATION
+        saturated = 0.0
+        if kind in SATURATION_BOUNDS:
+            low, high = SATURATION_BOUNDS[kind]
             saturated = float(np.mean((out < low) | (out > high)))
-        elif kind == "tanh":
-            saturated = float(np.mean(np.abs(out) > TANH_SATURATION))
-        else:
-            saturated = 0.0
         stats[name] = {
             "activation": kind,
             "mean": float(np.mean(out)),

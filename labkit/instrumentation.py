@@ -32,7 +32,7 @@ import threading
 import keras
 import numpy as np
 
-from labkit.activations import SIGMOID_SATURATION, TANH_SATURATION, activation_kind
+from labkit.activations import SATURATION_BOUNDS, activation_kind
 from labkit.backend import (
     add_optimizer_buffer,
     all_reduce_gradients,
@@ -80,12 +80,17 @@ class _Stash:
         self.undo = None
         self.buffer = None
         self.layer_matrix = None
-        # {layer name: kind} of the layers whose outputs each step summarizes, in layer order
-        self.tapped: dict[str, str] = {}
-        self.tapped_layers: list[keras.layers.Layer] = []
+        self.unit_matrix: tuple | None = None  # (ReLU widths, as an array, their 0/1 matrix)
         self.activations = activations
+        # (layer, kind) of the layers whose outputs each step summarizes, in layer order
+        self.taps: list[tuple[keras.layers.Layer, str]] = []
         if activations:
             self.tap(model)
+
+    @property
+    def tapped(self) -> dict[str, str]:
+        """``{layer name: kind}`` of the tapped layers, in layer order."""
+        return {layer.name: kind for layer, kind in self.taps}
 
     def tap(self, model: keras.Model) -> None:
         """Summarize, inside each train step, the outputs of each ReLU/sigmoid/tanh layer of
@@ -95,13 +100,12 @@ class _Stash:
             if kind not in TAPPED_KINDS or isinstance(layer, keras.Model):
                 continue
             wrap_layer_call(layer, functools.partial(self.summarize, layer.name, kind))
-            self.tapped[layer.name] = kind
-            self.tapped_layers.append(layer)
+            self.taps.append((layer, kind))
 
     def untap(self) -> None:
-        for layer in self.tapped_layers:
+        for layer, _ in self.taps:
             restore_layer_call(layer)
-        self.tapped, self.tapped_layers = {}, []
+        self.taps = []
 
     # --- eager, before fit builds its train function --------------------------------------
     def prepare(self) -> None:
@@ -118,7 +122,7 @@ class _Stash:
             remove_optimizer_buffer(optimizer, self.buffer)
             self.buffer = None
         if rows > 1 and self.buffer is None:
-            width = 2 * len(layer_of_variables(self.model)) + len(self.tapped) + len(FLAGS)
+            width = 2 * len(layer_of_variables(self.model)) + len(self.taps) + len(FLAGS)
             self.buffer = add_optimizer_buffer(self.model, (rows, width), "labkit_grad_norms")
 
     def release(self) -> None:
@@ -134,7 +138,7 @@ class _Stash:
     # --- inside the compiled step -----------------------------------------------------------
     def before(self) -> None:
         self.latest.value = None
-        self.latest.outputs = {} if self.tapped else None
+        self.latest.outputs = {} if self.taps else None
 
     def summarize(self, name: str, kind: str, outputs) -> None:
         """Inside a train step: per unit (last axis) whether it is ever nonzero (ReLU), or the
@@ -144,20 +148,19 @@ class _Stash:
             return
         if kind == "relu":
             taken[name] = live_units(outputs)
-        elif kind == "sigmoid":
-            taken[name] = fraction_outside(outputs, *SIGMOID_SATURATION)
         else:
-            taken[name] = fraction_outside(outputs, -TANH_SATURATION, TANH_SATURATION)
+            taken[name] = fraction_outside(outputs, *SATURATION_BOUNDS[kind])
 
     def _fractions(self):
         """Per tapped layer, its dead (ReLU) or saturated (sigmoid, tanh) fraction over the
         global batch (``nan`` for a layer the step did not call), as one vector in the order of
         ``self.tapped``; ``None`` when nothing is tapped."""
         taken, self.latest.outputs = getattr(self.latest, "outputs", None) or {}, None
-        if not self.tapped:
+        tapped = self.tapped
+        if not tapped:
             return None
-        relu = [n for n, kind in self.tapped.items() if kind == "relu" and n in taken]
-        other = [n for n, kind in self.tapped.items() if kind != "relu" and n in taken]
+        relu = [n for n, kind in tapped.items() if kind == "relu" and n in taken]
+        other = [n for n, kind in tapped.items() if kind != "relu" and n in taken]
         parts = []
         if relu:  # every ReLU layer's live units, one vector
             parts.append(keras.ops.cast(keras.ops.concatenate([taken[n] for n in relu]), "float32"))
@@ -168,20 +171,26 @@ class _Stash:
         *reduced, replicas = all_reduce_gradients([*parts, keras.ops.ones(())])
         values = []
         if relu:  # each layer's count of live units: one product with a 0/1 (units x layers)
-            sizes = [int(taken[n].shape[0]) for n in relu]
-            units = np.array(sizes, dtype="float32")
-            member = _membership(np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1]))
+            units, member = self._unit_matrix([int(taken[n].shape[0]) for n in relu])
             live = keras.ops.cast(reduced[0] > 0, "float32")
             alive = keras.ops.matmul(live[None, :], member)[0]
             values.append(keras.ops.subtract(units, alive) / units)
         if other:
             values.append(reduced[-1] / replicas)
         found = relu + other
-        if found != list(self.tapped):  # mixed kinds, or a layer the step did not call
+        if found != list(tapped):  # mixed kinds, or a layer the step did not call
             values.append(keras.ops.full((1,), math.nan))
-            order = [found.index(n) if n in found else len(found) for n in self.tapped]
+            order = [found.index(n) if n in found else len(found) for n in tapped]
             return keras.ops.take(keras.ops.concatenate(values), np.array(order, dtype="int32"))
         return values[0] if len(values) == 1 else keras.ops.concatenate(values)
+
+    def _unit_matrix(self, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The ReLU layers' widths and the 0/1 (units x layers) matrix that counts each layer's
+        live units, built once (PyTorch runs every step eagerly)."""
+        if self.unit_matrix is None or self.unit_matrix[0] != sizes:
+            groups = np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1])
+            self.unit_matrix = (sizes, np.array(sizes, dtype="float32"), _membership(groups))
+        return self.unit_matrix[1:]
 
     def record(self, grads) -> None:
         if getattr(self.latest, "value", None) is not None:
