@@ -41,16 +41,25 @@ __all__ = [
     "call_takes_training",
     "clipping",
     "compiled_loss",
+    "device_constant",
+    "fraction_outside",
+    "grouped_squared_norms",
     "intercept_optimizer_gradients",
     "is_functional",
     "layer_graph_built",
     "layer_losses_overridden",
+    "live_units",
     "loss_and_gradients",
     "loss_scale",
     "probe_pass",
     "remove_optimizer_buffer",
+    "replicas_in_sync",
+    "restore_layer_call",
     "restore_train_step",
+    "squared_norms",
     "to_numpy",
+    "variable_values",
+    "wrap_layer_call",
     "wrap_train_step",
 ]
 
@@ -70,6 +79,26 @@ def backend_name() -> str:
 def to_numpy(value) -> np.ndarray:
     """Convert a backend tensor (or anything array-like) to a NumPy array."""
     return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def variable_values(variables: list) -> list[np.ndarray]:
+    """The current values of ``variables`` as NumPy arrays, by each backend's quickest path
+    (TensorFlow ``numpy()``, JAX one ``device_get`` for all: 1.6 ms and 0.17 ms for an 8-layer
+    MLP's 18 variables, against 2.5 ms and 0.2-0.5 ms through ``keras.ops.convert_to_numpy``).
+
+    Example
+    -------
+    >>> [w.shape for w in variable_values(model.trainable_variables)]  # doctest: +SKIP
+    [(2, 3), (3,)]
+    """
+    name = backend_name()
+    if name == "tensorflow":
+        return [v.value.numpy() for v in variables]
+    if name == "jax":
+        import jax
+
+        return [np.asarray(value) for value in jax.device_get([v.value for v in variables])]
+    return [to_numpy(v.value) for v in variables]
 
 
 def loss_and_gradients(model: keras.Model, x, y) -> tuple[float, list[np.ndarray]]:
@@ -649,6 +678,82 @@ def squared_norms(tensors: list):
     return keras.ops.stack([keras.ops.sum(keras.ops.square(t)) for t in tensors])
 
 
+def grouped_squared_norms(tensors: list, groups: list[list[int]], membership=None):
+    """Per group (indices into ``tensors``), the sum of its tensors' squared L2 norms: a vector.
+
+    TensorFlow and JAX flatten each group's tensors into one vector, pad the vectors of groups
+    of similar size to a common length and reduce each such stack in one operation: a compiled
+    step pays per reduction (XLA:CPU about 15 us each inside a 1 ms train step; one reduction
+    per tensor cost an 8-layer MLP's JAX step 27%, one per layer 17%, one per stack 3%).
+    PyTorch runs eagerly: one fused ``torch._foreach_norm`` and a product with ``membership``,
+    the 0/1 (tensors x groups) matrix (pass it through :func:`device_constant` once).
+
+    Example
+    -------
+    >>> tensors = [np.ones(4), np.full((2, 2), 2.0), np.ones(1)]
+    >>> keras.ops.convert_to_numpy(grouped_squared_norms(tensors, [[0, 2], [1]])).tolist()
+    [5.0, 16.0]
+    """
+    if backend_name() == "torch":
+        if membership is None:
+            membership = np.zeros((len(tensors), len(groups)), dtype="float32")
+            for column, members in enumerate(groups):
+                membership[members, column] = 1.0
+        squares = squared_norms(tensors)
+        return squares @ keras.ops.convert_to_tensor(membership, "float32")
+    flat = []
+    for members in groups:
+        parts = [keras.ops.reshape(keras.ops.cast(tensors[i], "float32"), (-1,)) for i in members]
+        flat.append(parts[0] if len(parts) == 1 else keras.ops.concatenate(parts))
+    sums: list = [None] * len(groups)
+    for bucket in _similar_sizes([int(f.shape[0]) for f in flat]):
+        longest = max(int(flat[g].shape[0]) for g in bucket)
+        padded = keras.ops.stack(
+            [keras.ops.pad(flat[g], [(0, longest - int(flat[g].shape[0]))]) for g in bucket]
+        )
+        for g, value in zip(bucket, keras.ops.unstack(keras.ops.sum(padded * padded, axis=1))):
+            sums[g] = value
+    return keras.ops.stack(sums)
+
+
+def _similar_sizes(sizes: list[int], waste: float = 1.25) -> list[list[int]]:
+    """Indices of ``sizes`` in buckets, largest first, whose padding to the bucket's largest
+    size costs at most ``waste`` times their own total.
+
+    Example
+    -------
+    >>> _similar_sizes([50240, 4160, 4160, 65])
+    [[0], [1, 2], [3]]
+    >>> _similar_sizes([2112, 4160, 4160, 4160, 65])  # 4 x 4160 is 1.14 times 14592
+    [[1, 2, 3, 0], [4]]
+    """
+    buckets: list[list[int]] = []
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        if buckets:
+            bucket = buckets[-1]
+            total = sum(sizes[j] for j in bucket) + sizes[i]
+            if sizes[bucket[0]] * (len(bucket) + 1) <= waste * total:
+                bucket.append(i)
+                continue
+        buckets.append([i])
+    return buckets
+
+
+def device_constant(array: np.ndarray):
+    """``array`` as a constant for train steps: a tensor on PyTorch, which runs each step eagerly
+    (convert once, not every step); the NumPy array itself elsewhere, which a compiled step
+    embeds (a TensorFlow tensor made in one trace cannot be used in another).
+
+    Example
+    -------
+    >>> keras.ops.convert_to_numpy(device_constant(np.eye(2, dtype="float32"))).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    if backend_name() == "torch":
+        return keras.ops.convert_to_tensor(array)
+    return array
+
+
 def live_units(outputs):
     """Per unit (the last axis) of a layer's ``outputs``: whether any example and position is
     nonzero — a boolean vector. PyTorch calls torch directly (each ``keras.ops`` call costs it
@@ -695,14 +800,14 @@ def all_reduce_gradients(grads: list) -> list:
     >>> all_reduce_gradients([1.0])
     [1.0]
     """
-    if _replicas_in_sync() == 1:
+    if replicas_in_sync() == 1:
         return grads
     import tensorflow as tf
 
     return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
 
 
-def _replicas_in_sync() -> int:
+def replicas_in_sync() -> int:
     """How many ``tf.distribute`` replicas run this step together (1 outside TensorFlow)."""
     if backend_name() != "tensorflow":
         return 1

@@ -38,11 +38,14 @@ from labkit.backend import (
     all_reduce_gradients,
     applied_gradients,
     clipping,
+    device_constant,
     fraction_outside,
+    grouped_squared_norms,
     intercept_optimizer_gradients,
     live_units,
     loss_scale,
     remove_optimizer_buffer,
+    replicas_in_sync,
     restore_layer_call,
     restore_train_step,
     squared_norms,
@@ -79,7 +82,7 @@ class _Stash:
         self.optimizer = None
         self.undo = None
         self.buffer = None
-        self.layer_matrix = None
+        self.layer_groups = None  # (variable indices per layer, their 0/1 matrix)
         self.unit_matrix: tuple | None = None  # (ReLU widths, as an array, their 0/1 matrix)
         self.activations = activations
         # (layer, kind) of the layers whose outputs each step summarizes, in layer order
@@ -109,7 +112,7 @@ class _Stash:
 
     # --- eager, before fit builds its train function --------------------------------------
     def prepare(self) -> None:
-        self.layer_matrix = None  # built again on the next trace, for the model as it is now
+        self.layer_groups = None  # built again on the next trace, for the model as it is now
         optimizer = self.model.optimizer
         if optimizer is None:
             return
@@ -167,14 +170,15 @@ class _Stash:
         if other:
             parts.append(keras.ops.stack([taken[n] for n in other]))
         # summed over replicas: a unit is dead when no replica's examples activate it, and the
-        # replicas' mean saturated fraction is the global batch's (equal shares)
-        *reduced, replicas = all_reduce_gradients([*parts, keras.ops.ones(())])
+        # replicas' mean saturated fraction is the global batch's (equal shares). Operators,
+        # not keras.ops, where they do: PyTorch runs each keras.ops call eagerly, every step.
+        replicas = replicas_in_sync()
+        reduced = all_reduce_gradients(parts)
         values = []
         if relu:  # each layer's count of live units: one product with a 0/1 (units x layers)
             units, member = self._unit_matrix([int(taken[n].shape[0]) for n in relu])
-            live = keras.ops.cast(reduced[0] > 0, "float32")
-            alive = keras.ops.matmul(live[None, :], member)[0]
-            values.append(keras.ops.subtract(units, alive) / units)
+            live = reduced[0] if replicas == 1 else keras.ops.cast(reduced[0] > 0, "float32")
+            values.append(1.0 - keras.ops.matmul(live[None, :], member)[0] / units)
         if other:
             values.append(reduced[-1] / replicas)
         found = relu + other
@@ -189,7 +193,8 @@ class _Stash:
         live units, built once (PyTorch runs every step eagerly)."""
         if self.unit_matrix is None or self.unit_matrix[0] != sizes:
             groups = np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1])
-            self.unit_matrix = (sizes, np.array(sizes, dtype="float32"), _membership(groups))
+            widths = device_constant(np.array(sizes, dtype="float32"))
+            self.unit_matrix = (sizes, widths, device_constant(_membership(groups)))
         return self.unit_matrix[1:]
 
     def record(self, grads) -> None:
@@ -207,8 +212,7 @@ class _Stash:
                 "model.trainable_variables to model.optimizer, or monitor with a probe"
             )
         local = [
-            keras.ops.zeros(v.shape) if g is None else keras.ops.cast(g, "float32")
-            for g, v in zip(grads, variables)
+            keras.ops.zeros(v.shape) if g is None else _float32(g) for g, v in zip(grads, variables)
         ]
         inner, scale = loss_scale(self.optimizer)
         if scale is not None:
@@ -238,13 +242,11 @@ class _Stash:
         self._store(keras.ops.concatenate([*parts, keras.ops.stack(flags)]))
 
     def _norms(self, grads) -> keras.KerasTensor:
-        """Each layer's gradient norm: per-tensor squares summed by a 0/1 (tensors x layers)
-        matrix, one product instead of an addition per tensor."""
-        if self.layer_matrix is None:
+        """Each layer's gradient norm, one reduction per layer (see grouped_squared_norms)."""
+        if self.layer_groups is None:
             groups = list(layer_of_variables(self.model).values())
-            self.layer_matrix = _membership(groups, rows=len(grads))
-        squares = keras.ops.expand_dims(squared_norms(grads), 0)
-        return keras.ops.sqrt(keras.ops.matmul(squares, self.layer_matrix)[0])
+            self.layer_groups = (groups, device_constant(_membership(groups, rows=len(grads))))
+        return keras.ops.sqrt(grouped_squared_norms(grads, *self.layer_groups))
 
     def _applied(self, optimizer, local, clip):
         """Norms of what ``optimizer`` applies (``nan`` between accumulated updates), clip bit."""
@@ -298,6 +300,13 @@ def _membership(groups: list, rows: int | None = None) -> np.ndarray:
     for column, members in enumerate(groups):
         matrix[members, column] = 1.0
     return matrix
+
+
+def _float32(tensor):
+    """``tensor`` in float32 (as it is when it already is: PyTorch runs every cast eagerly)."""
+    if keras.backend.standardize_dtype(tensor.dtype) == "float32":
+        return tensor
+    return keras.ops.cast(tensor, "float32")
 
 
 def _fixed(scale) -> bool:

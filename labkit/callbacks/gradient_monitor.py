@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import math
+import threading
 
 import numpy as np
 
 from labkit.activations import DEFAULT_BINS, dead_unit_counts, finite_histogram, relu_taps
-from labkit.backend import loss_and_gradients, probe_pass, to_numpy
+from labkit.backend import loss_and_gradients, probe_pass, variable_values
 from labkit.callbacks.dead_relu_monitor import offer_dead_fractions, same_probe, wanted_probe
 from labkit.callbacks.probe_monitor import (
     DEFAULT_MAX_RECORDS,
@@ -37,6 +39,9 @@ from labkit.instrumentation import (
 )
 
 ON_EXPLODE = ("warn", "stop", "raise")
+# An instrumented monitor files each step's row as it arrives and turns rows into records this
+# many steps at a time (and at every epoch end), between steps.
+BLOCK = 64
 
 
 class ExplodingGradientError(RuntimeError):
@@ -151,7 +156,10 @@ class GradientMonitor(ProbeMonitor):
         if probe is not None:
             self.x, self.y = _validate_probe(probe)
         else:
-            self.on_train_batch_end = self._read_instrumented_logs
+            self.on_train_batch_end = self._file_row
+            # Keras then dispatches batch ends on worker threads and never waits for a step
+            # (where its backend allows); "stop" and "raise" want each step's row at once.
+            self.async_safe = on_explode == "warn"
         self.vanishing_ratio = vanishing_ratio
         self.exploding_norm = exploding_norm
         self.on_explode = on_explode
@@ -162,6 +170,12 @@ class GradientMonitor(ProbeMonitor):
         self._layers: list[str] = []
         self._tapped: dict[str, str] = {}
         self._weights_before: tuple[int, dict[str, np.ndarray]] | None = None
+        # Instrumented: rows filed by batch-end hooks, maybe out of order (step, row);
+        # the first steps of the calls not yet turned into records; update ratios by step.
+        self._lock = threading.Lock()
+        self._filed: list[tuple[int, object]] = []
+        self._begins: collections.deque[int] = collections.deque()
+        self._ratios: dict[int, dict[str, float]] = {}
         # Kept apart from ``history``, which thinning shortens: the latest applied norms and,
         # over every record taken, how many said whether clipping bit and how many said it did.
         self._last_applied: dict[str, float] | None = None
@@ -202,16 +216,52 @@ class GradientMonitor(ProbeMonitor):
             self._setup = setup(self.model)
             self._seen_steps = steps_recorded(self.model)
             self._next_due = max(self._next_due, self._step + 1)
+            self._filed, self._ratios = [], {}
+            self._begins.clear()
 
-    def _read_instrumented_logs(self, batch, logs=None):
-        """``on_train_batch_end`` of an instrumented model's monitor: the step's own norms.
+    def on_train_batch_begin(self, batch, logs=None):
+        super().on_train_batch_begin(batch, logs)
+        if not self.uses_probe:
+            self._begins.append(self._epoch_start + batch)
 
-        Set on the instance only then: with a probe, the hook stays Keras's own, which keeps
-        ``fit``'s asynchronous batch-end dispatch (records are taken when the next step begins).
+    def _file_row(self, batch, logs=None):
+        """``on_train_batch_end`` of an instrumented model's monitor: keep the step's row.
+
+        Set on the instance only then (with a probe the hook stays Keras's own). It may run on
+        a worker thread, after later steps began; :meth:`_take_filed` puts the rows in order.
         """
+        with self._lock:
+            self._filed.append((self._epoch_start + batch, (logs or {}).get(LOG_KEY)))
+
+    def _catch_up(self, done: int) -> None:
+        if self.uses_probe:
+            super()._catch_up(done)
+            return
+        # instrumented: steps are counted as their rows are taken
+        self._snapshot_after(done)
+        if len(self._filed) >= BLOCK or self.on_explode != "warn":
+            self._take_filed()
+
+    def _take_filed(self) -> None:
+        """Turn the filed rows into records, oldest first, up to the first call whose row is
+        still on its way (Keras files a call's row under its first or its last step)."""
+        with self._lock:
+            self._filed.sort(key=lambda filed: filed[0])
+            taken = 0
+            for step, raw in self._filed:
+                if len(self._begins) > 1 and step >= self._begins[1]:
+                    break  # an earlier call's row has not arrived
+                if self._begins:
+                    self._begins.popleft()
+                taken += 1
+                self._take_rows(raw)
+            del self._filed[:taken]
+
+    def _take_rows(self, raw) -> None:
+        """Count the steps of one call's row(s) and record the due ones."""
         if self._disabled:
             return
-        rows = decode(self._layers, logs, self._tapped) if logs and LOG_KEY in logs else [None]
+        rows = [None] if raw is None else decode(self._layers, {LOG_KEY: raw}, self._tapped)
         if len(rows) > 1 or (rows[0] is not None and rows[0]["step"] > 0):
             # steps_per_execution > 1: the logs hold the last steps, numbered; take the new ones
             rows = [r for r in rows if r["step"] > self._seen_steps]
@@ -222,11 +272,18 @@ class GradientMonitor(ProbeMonitor):
             if self._step >= self._next_due:
                 self.record()
 
-    def _catch_up(self, done: int) -> None:
-        if self.uses_probe:  # instrumented: each step's logs are counted as they arrive
-            super()._catch_up(done)
+    def _snapshot_after(self, done: int) -> None:
+        """Instrumented: the update ratios of a step whose weights were copied before it ran,
+        now that it has run (its record may be taken later, from a block of rows)."""
+        if self._weights_before is not None and self._weights_before[0] <= done:
+            step, before = self._weights_before
+            self._weights_before = None
+            self._ratios[step] = update_to_weight_ratios(before, self._layer_weights())
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.uses_probe:
+            self._snapshot_after(self._epoch_start + self._begun)
+            self._take_filed()
         super().on_epoch_end(epoch, logs)
         applied = self._last_applied  # the last update's, also when the epoch ends mid-way
         if logs is not None and applied is not None:
@@ -234,6 +291,8 @@ class GradientMonitor(ProbeMonitor):
                 logs[f"applied_grad_norm/{layer}"] = value
 
     def on_train_end(self, logs=None):
+        if not self.uses_probe:
+            self._take_filed()
         clip = None if self.uses_probe else self._setup["clipping"]
         if clip is not None and self._clipped:
             self._report(clipping_finding(self._clipped, self._clip_records, *clip))
@@ -252,7 +311,7 @@ class GradientMonitor(ProbeMonitor):
         # Keras's Callback.model copies the whole training state back into the model first)
         if self._per_call > 1:
             return
-        if is_log_spaced(step) or last_of_epoch or self.every is None:
+        if is_log_spaced(step) or last_of_epoch:
             self._weights_before = (step, self._layer_weights())
 
     # --- measuring ----------------------------------------------------------------------------
@@ -289,11 +348,19 @@ class GradientMonitor(ProbeMonitor):
         return norms_from_gradients(model, grads)
 
     def annotate(self, record: dict) -> dict:
-        extra = {"grad_hist": self._grad_hist} if self.uses_probe else self._step_entries()
-        snapshot, self._weights_before = self._weights_before, None
-        if snapshot is None or snapshot[0] != record["step"] or not self._updated(extra):
+        if self.uses_probe:
+            extra = {"grad_hist": self._grad_hist}
+            snapshot, self._weights_before = self._weights_before, None
+            if snapshot is None or snapshot[0] != record["step"] or not self._updated(extra):
+                return extra
+            ratios = update_to_weight_ratios(snapshot[1], self._layer_weights())
+            return {**extra, "update_ratio": ratios}
+        extra = self._step_entries()
+        ratios = self._ratios.pop(record["step"], None)
+        for step in [s for s in self._ratios if s < record["step"]]:  # steps thinning skipped
+            del self._ratios[step]
+        if ratios is None or not self._updated(extra):
             return extra
-        ratios = update_to_weight_ratios(snapshot[1], self._layer_weights())
         return {**extra, "update_ratio": ratios}
 
     def _updated(self, entries: dict) -> bool:
@@ -325,10 +392,11 @@ class GradientMonitor(ProbeMonitor):
         return entries
 
     def _layer_weights(self) -> dict[str, np.ndarray]:
-        variables = self.model.trainable_variables
+        model = self.model  # on JAX, this brings the training state back into the variables
+        values = variable_values(model.trainable_variables)
         return {
-            layer: np.concatenate([to_numpy(variables[i].value).ravel() for i in idx])
-            for layer, idx in layer_of_variables(self.model).items()
+            layer: np.concatenate([values[i].ravel() for i in idx])
+            for layer, idx in layer_of_variables(model).items()
         }
 
     def findings_for(self, record: dict) -> list[Finding]:
