@@ -46,6 +46,7 @@ __all__ = [
     "grouped_squared_norms",
     "intercept_optimizer_gradients",
     "is_functional",
+    "joint_live_units",
     "layer_graph_built",
     "layer_losses_overridden",
     "live_units",
@@ -681,12 +682,13 @@ def squared_norms(tensors: list):
 def grouped_squared_norms(tensors: list, groups: list[list[int]], membership=None):
     """Per group (indices into ``tensors``), the sum of its tensors' squared L2 norms: a vector.
 
-    TensorFlow and JAX flatten each group's tensors into one vector, pad the vectors of groups
-    of similar size to a common length and reduce each such stack in one operation: a compiled
-    step pays per reduction (XLA:CPU about 15 us each inside a 1 ms train step; one reduction
-    per tensor cost an 8-layer MLP's JAX step 27%, one per layer 17%, one per stack 3%).
-    PyTorch runs eagerly: one fused ``torch._foreach_norm`` and a product with ``membership``,
-    the 0/1 (tensors x groups) matrix (pass it through :func:`device_constant` once).
+    Each backend by its cheapest path, measured on an 8-layer MLP's train step (1 ms):
+    JAX flattens each group's tensors, pads groups of similar size to a common length and
+    reduces each such stack in one operation (XLA:CPU pays about 15 us per reduction: one per
+    tensor cost the step 27%, one per stack 3%). TensorFlow, where padding costs more than it
+    saves (1.45x against 1.10x), and PyTorch (eager, one fused ``torch._foreach_norm``) take
+    each tensor's squared norm and sum them per group with ``membership``, the 0/1 (tensors x
+    groups) matrix (pass it through :func:`device_constant` once).
 
     Example
     -------
@@ -694,13 +696,13 @@ def grouped_squared_norms(tensors: list, groups: list[list[int]], membership=Non
     >>> keras.ops.convert_to_numpy(grouped_squared_norms(tensors, [[0, 2], [1]])).tolist()
     [5.0, 16.0]
     """
-    if backend_name() == "torch":
+    if backend_name() != "jax":
         if membership is None:
             membership = np.zeros((len(tensors), len(groups)), dtype="float32")
             for column, members in enumerate(groups):
                 membership[members, column] = 1.0
-        squares = squared_norms(tensors)
-        return squares @ keras.ops.convert_to_tensor(membership, "float32")
+        squares = keras.ops.expand_dims(squared_norms(tensors), 0)
+        return keras.ops.matmul(squares, membership)[0]
     flat = []
     for members in groups:
         parts = [keras.ops.reshape(keras.ops.cast(tensors[i], "float32"), (-1,)) for i in members]
@@ -770,6 +772,44 @@ def live_units(outputs):
         outputs = torch.as_tensor(outputs)
         return (outputs.reshape(-1, outputs.shape[-1]) != 0).any(0)
     return keras.ops.any(keras.ops.reshape(outputs, (-1, outputs.shape[-1])) != 0, axis=0)
+
+
+def joint_live_units(outputs: list):
+    """:func:`live_units` of each of ``outputs`` (or of its nonzero mask, ``outputs != 0``),
+    concatenated in order: one reduction for all the outputs whose shapes agree but for the last
+    axis (every Dense layer's, say), where a compiled step pays per reduction.
+
+    Example
+    -------
+    >>> out = [np.array([[0.0, 1.0], [0.0, 2.0]]), np.array([[3.0], [0.0]])]
+    >>> keras.ops.convert_to_numpy(joint_live_units(out)).tolist()
+    [False, True, True]
+    """
+    alike: dict[tuple, list[int]] = {}
+    for i, out in enumerate(outputs):
+        alike.setdefault(tuple(out.shape[:-1]), []).append(i)
+    parts, order = [], []
+    for members in alike.values():
+        joined = [outputs[i] for i in members]
+        if len(joined) > 1 and backend_name() == "torch":
+            import torch
+
+            joined = [torch.cat([torch.as_tensor(out) for out in joined], dim=-1)]
+        elif len(joined) > 1:
+            joined = [keras.ops.concatenate(joined, axis=-1)]
+        joined = joined[0]
+        if backend_name() != "torch" and keras.backend.standardize_dtype(joined.dtype) == "bool":
+            parts.append(keras.ops.any(keras.ops.reshape(joined, (-1, joined.shape[-1])), axis=0))
+        else:
+            parts.append(live_units(joined))
+        order.extend(members)
+    live = parts[0] if len(parts) == 1 else keras.ops.concatenate(parts)
+    if order == sorted(order):
+        return live
+    widths = [int(out.shape[-1]) for out in outputs]
+    starts = np.concatenate([[0], np.cumsum(widths)])
+    position = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in order])
+    return keras.ops.take(live, np.argsort(position).astype("int32"))
 
 
 def fraction_outside(outputs, low: float, high: float):

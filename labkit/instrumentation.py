@@ -42,7 +42,7 @@ from labkit.backend import (
     fraction_outside,
     grouped_squared_norms,
     intercept_optimizer_gradients,
-    live_units,
+    joint_live_units,
     loss_scale,
     remove_optimizer_buffer,
     replicas_in_sync,
@@ -144,13 +144,15 @@ class _Stash:
         self.latest.outputs = {} if self.taps else None
 
     def summarize(self, name: str, kind: str, outputs) -> None:
-        """Inside a train step: per unit (last axis) whether it is ever nonzero (ReLU), or the
-        fraction of outputs saturated (sigmoid, tanh). Outside one (predict, evaluate): nothing."""
+        """Inside a train step: which outputs are nonzero (ReLU), or the fraction of outputs
+        saturated (sigmoid, tanh). Outside one (predict, evaluate): nothing."""
         taken = getattr(self.latest, "outputs", None)
         if taken is None:
             return
         if kind == "relu":
-            taken[name] = live_units(outputs)
+            # a boolean mask, reduced with the other ReLU layers' in _fractions (a float tensor
+            # cannot leave JAX's gradient transformation; a boolean one can)
+            taken[name] = outputs != 0
         else:
             taken[name] = fraction_outside(outputs, *SATURATION_BOUNDS[kind])
 
@@ -166,7 +168,7 @@ class _Stash:
         other = [n for n, kind in tapped.items() if kind != "relu" and n in taken]
         parts = []
         if relu:  # every ReLU layer's live units, one vector
-            parts.append(keras.ops.cast(keras.ops.concatenate([taken[n] for n in relu]), "float32"))
+            parts.append(keras.ops.cast(joint_live_units([taken[n] for n in relu]), "float32"))
         if other:
             parts.append(keras.ops.stack([taken[n] for n in other]))
         # summed over replicas: a unit is dead when no replica's examples activate it, and the
@@ -176,7 +178,7 @@ class _Stash:
         reduced = all_reduce_gradients(parts)
         values = []
         if relu:  # each layer's count of live units: one product with a 0/1 (units x layers)
-            units, member = self._unit_matrix([int(taken[n].shape[0]) for n in relu])
+            units, member = self._unit_matrix([int(taken[n].shape[-1]) for n in relu])
             live = reduced[0] if replicas == 1 else keras.ops.cast(reduced[0] > 0, "float32")
             values.append(1.0 - keras.ops.matmul(live[None, :], member)[0] / units)
         if other:
