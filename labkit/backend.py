@@ -674,7 +674,10 @@ def squared_norms(tensors: list):
         import torch
 
         # torch 2.x: the fused kernel torch.nn.utils.clip_grad_norm_ uses (foreach=True)
-        tensors = [keras.ops.convert_to_tensor(t, "float32") for t in tensors]
+        ready = [isinstance(t, torch.Tensor) and t.dtype == torch.float32 for t in tensors]
+        tensors = [
+            t if ok else keras.ops.convert_to_tensor(t, "float32") for t, ok in zip(tensors, ready)
+        ]
         return torch.stack(torch._foreach_norm(tensors)) ** 2
     return keras.ops.stack([keras.ops.sum(keras.ops.square(t)) for t in tensors])
 
@@ -701,8 +704,12 @@ def grouped_squared_norms(tensors: list, groups: list[list[int]], membership=Non
             membership = np.zeros((len(tensors), len(groups)), dtype="float32")
             for column, members in enumerate(groups):
                 membership[members, column] = 1.0
-        squares = keras.ops.expand_dims(squared_norms(tensors), 0)
-        return keras.ops.matmul(squares, membership)[0]
+        squares = squared_norms(tensors)
+        if backend_name() == "torch":
+            import torch
+
+            return squares @ torch.as_tensor(membership, dtype=torch.float32)
+        return keras.ops.matmul(keras.ops.expand_dims(squares, 0), membership)[0]
     flat = []
     for members in groups:
         parts = [keras.ops.reshape(keras.ops.cast(tensors[i], "float32"), (-1,)) for i in members]

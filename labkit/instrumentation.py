@@ -84,6 +84,7 @@ class _Stash:
         self.buffer = None
         self.layer_groups = None  # (variable indices per layer, their 0/1 matrix)
         self.unit_matrix: tuple | None = None  # (ReLU widths, as an array, their 0/1 matrix)
+        self.constants: dict[tuple, object] = {}  # the rows' constant parts, by value
         self.activations = activations
         # (layer, kind) of the layers whose outputs each step summarizes, in layer order
         self.taps: list[tuple[keras.layers.Layer, str]] = []
@@ -222,6 +223,15 @@ class _Stash:
         grads = all_reduce_gradients(local)
         norms = self._norms(grads)
         dynamic = scale is not None and not _fixed(scale)
+        clip = clipping(inner)
+        fractions = self._fractions()
+        tapped = [] if fractions is None else [fractions]
+        if not dynamic and clip is None and not inner.gradient_accumulation_steps:
+            # what was applied is what was measured, and an inf or NaN entry makes its layer's
+            # norm inf or NaN, which decode reads: the flags are constants
+            used = 1.0 if scale is None else float(scale)
+            self._store([norms, norms, *tapped], (0.0, 0.0, 0.0, used))
+            return
         if dynamic:  # exactly the test a LossScaleOptimizer makes before it skips a step
             finite = keras.ops.all(
                 keras.ops.stack([keras.ops.all(keras.ops.isfinite(g)) for g in grads])
@@ -230,7 +240,6 @@ class _Stash:
             finite = keras.ops.isfinite(keras.ops.sum(norms))
         nonfinite = 1.0 - keras.ops.cast(finite, "float32")
         applied, clipped = norms, keras.ops.zeros(())
-        clip = clipping(inner)
         if clip is not None or inner.gradient_accumulation_steps:
             applied, clipped = self._applied(inner, local, clip)
         skipped = keras.ops.zeros(())
@@ -239,9 +248,7 @@ class _Stash:
             applied = keras.ops.where(skipped > 0, math.nan, applied)
         used = 1.0 if scale is None else scale
         flags = [nonfinite, skipped, clipped, keras.ops.cast(used, "float32")]
-        fractions = self._fractions()
-        parts = [norms, applied] + ([] if fractions is None else [fractions])
-        self._store(keras.ops.concatenate([*parts, keras.ops.stack(flags)]))
+        self._store([norms, applied, *tapped, keras.ops.stack(flags)])
 
     def _norms(self, grads) -> keras.KerasTensor:
         """Each layer's gradient norm, one reduction per layer (see grouped_squared_norms)."""
@@ -262,18 +269,29 @@ class _Stash:
             applied = keras.ops.where(is_update, applied, math.nan)
         return applied, keras.ops.cast(bit > 0, "float32")
 
-    def _store(self, vector) -> None:
+    def _store(self, parts: list, flags: tuple[float, ...] | None = None) -> None:
+        """Concatenate ``parts`` and the constant ``flags`` (when they are constants) with the
+        step number into this step's row; with a step buffer, write it there too."""
         if self.buffer is None:
-            self.latest.value = keras.ops.concatenate([vector, keras.ops.zeros((1,))])
+            tail = () if flags is None else flags
+            self.latest.value = keras.ops.concatenate([*parts, self._constant((*tail, 0.0))])
             return
+        if flags is not None:
+            parts = [*parts, self._constant(flags)]
         old = self.buffer.value
         step = keras.ops.max(old[:, -1]) + 1.0
-        row = keras.ops.concatenate([vector, keras.ops.reshape(step, (1,))])
+        row = keras.ops.concatenate([*parts, keras.ops.reshape(step, (1,))])
         rows = old.shape[0]
         due = keras.ops.arange(rows) == keras.ops.cast(step - 1.0, "int32") % rows
         new = keras.ops.where(keras.ops.expand_dims(due, 1), row[None, :], old)
         self.buffer.assign(new)
         self.latest.value = new
+
+    def _constant(self, values: tuple[float, ...]):
+        """``values`` as a float32 vector for the step (converted once per value on PyTorch)."""
+        if values not in self.constants:
+            self.constants[values] = device_constant(np.array(values, dtype="float32"))
+        return self.constants[values]
 
     def add_logs(self, logs: dict) -> dict:
         latest = getattr(self.latest, "value", None)
@@ -449,6 +467,8 @@ def decode(layers: list[str], logs: dict, tapped: dict[str, str] | None = None) 
             "norms": dict(zip(layers, row[:n].tolist())),
             "applied_norms": dict(zip(layers, row[n : 2 * n].tolist())),
             **{k: bool(flags[k]) for k in FLAGS[:3]},
+            # an inf or NaN gradient entry makes its layer's norm inf or NaN
+            "nonfinite": bool(flags["nonfinite"]) or not np.isfinite(row[:n]).all(),
             "loss_scale": flags["loss_scale"],
             "step": flags["step"],
         }
