@@ -169,3 +169,67 @@ def test_gradient_monitor_on_an_instrumented_model_needs_no_probe(data):
     assert "grad_norm/hidden_1" in history.history and "update_ratio/hidden_1" in history.history
     with pytest.raises(ValueError, match="labkit.instrument"):
         _model().fit(x, y, epochs=1, verbose=0, callbacks=[GradientMonitor()])
+
+
+def test_instrumented_update_ratios_equal_hand_computation_across_blocks(data):
+    """Records are taken from blocks of rows, later than their steps ran; the update ratios
+    still compare the weights just before and just after their own step."""
+    x, y = data
+    model = labkit.instrument(_model())
+    monitor = GradientMonitor(every=1, verbose=0)
+    snaps = _Snapshots()
+    model.fit(x, y, batch_size=8, epochs=5, verbose=0, callbacks=[monitor, snaps])
+    assert [r["step"] for r in monitor.history] == list(range(1, 161))  # 160 steps > one block
+    with_ratio = [r["step"] for r in monitor.history if "update_ratio" in r]
+    assert with_ratio == [1, 2, 4, 8, 16, 32, 64, 128]
+    ratio = monitor.history[0]["update_ratio"]
+    weights = [layer for layer in model.layers if layer.trainable_weights]
+    offset = 0
+    for layer in weights:
+        n = len(layer.trainable_weights)
+        before = np.concatenate([w.ravel() for w in snaps.before[offset : offset + n]])
+        after = np.concatenate([w.ravel() for w in snaps.after[offset : offset + n]])
+        offset += n
+        expected = np.log10(np.std(after - before) / np.std(after))
+        assert ratio[layer.name] == pytest.approx(expected, abs=1e-6)
+
+
+def _row(layers: list[str], value: float) -> dict:
+    """The logs of one instrumented step whose every norm is ``value``."""
+    n = len(layers)
+    return {LOG_KEY: np.array([value] * (2 * n) + [0, 0, 0, 1, 0], dtype="float32")}
+
+
+def test_rows_arriving_out_of_order_are_recorded_in_step_order(data):
+    """Keras may run batch-end hooks on worker threads, so a step's row can arrive after a
+    later step's: records still come in step order, and none is taken past a missing row."""
+    model = labkit.instrument(_model())
+    layers = list(layer_of_variables(model))
+    # on_explode="stop" takes the rows at every step's start (else: every 64 steps)
+    monitor = GradientMonitor(every=1, on_explode="stop", verbose=0)
+    monitor.set_model(model)
+    monitor.set_params({"epochs": 1, "steps": 4, "verbose": 0})
+    monitor.on_train_begin()
+    monitor.on_epoch_begin(0)
+    for batch in range(3):
+        monitor.on_train_batch_begin(batch)
+    monitor.on_train_batch_end(2, _row(layers, 3.0))  # steps 1 and 3 arrive, step 2 not yet
+    monitor.on_train_batch_end(0, _row(layers, 1.0))
+    monitor.on_train_batch_begin(3)
+    assert [r["step"] for r in monitor.history] == [1]
+    monitor.on_train_batch_end(1, _row(layers, 2.0))
+    monitor.on_train_batch_end(3, _row(layers, 4.0))
+    monitor.on_epoch_end(0, {})
+    assert [r["step"] for r in monitor.history] == [1, 2, 3, 4]
+    assert [r["norms"]["hidden_1"] for r in monitor.history] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_fit_does_not_wait_for_each_step_unless_an_explosion_must_stop_it():
+    """Where the backend allows it (JAX, PyTorch), Keras dispatches the batch-end hooks of an
+    instrumented monitor to worker threads: fit goes on to the next step without waiting."""
+    model = labkit.instrument(_model())
+    # Keras 3.8.0-3.15.1: CallbackList decides once, from every callback's hooks and async_safe
+    threads = keras.callbacks.CallbackList([GradientMonitor(every=1)], model=model)._async_train
+    assert threads == (keras.backend.backend() != "tensorflow")  # TF: IS_THREAD_SAFE is False
+    waits = keras.callbacks.CallbackList([GradientMonitor(on_explode="raise")], model=model)
+    assert not waits._async_train

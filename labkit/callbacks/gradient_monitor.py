@@ -56,7 +56,9 @@ class GradientMonitor(ProbeMonitor):
     log-spaced early steps (1, 2, 4, 8, ...), then every ``every`` steps or, by default, every
     epoch end. On a model passed through :func:`labkit.instrument` no probe is needed: the
     monitor reads the norms of the real training batch that the train step already computed
-    (``every=1`` then records every step at almost no cost).
+    (``every=1`` then records every step at almost no cost: the step's row is filed as it
+    ends, on Keras's worker threads where the backend allows, so ``fit`` never waits for a
+    step, and rows become records 64 steps at a time and at every epoch end).
 
     Each record in ``history`` holds ``norms`` and, at log-spaced steps and epoch ends after the
     first update, ``update_ratio``: per layer, ``log10(std(Δw) / std(w))`` of the optimizer
@@ -108,9 +110,10 @@ class GradientMonitor(ProbeMonitor):
             fraction of the largest layer's.
         exploding_norm: an exploding finding when any layer's norm is non-finite or above this.
         on_explode: ``"warn"`` (record the finding), ``"stop"`` (also set
-            ``model.stop_training``; with a probe, the record after step n is taken as step
-            n + 1 begins, so ``fit`` stops after step n + 1) or ``"raise"`` (raise
-            :class:`ExplodingGradientError` before another step runs).
+            ``model.stop_training``; the record after step n is taken as step n + 1 begins,
+            so ``fit`` stops after step n + 1) or ``"raise"`` (raise
+            :class:`ExplodingGradientError` before another step runs). On an instrumented
+            model, ``"stop"`` and ``"raise"`` make ``fit`` wait for each step's row.
         update_ratio_range: ``(low, high)`` bounds on the log10 update ratio outside which a
             ``learning_rate`` finding is made.
         verbose: print each finding once, when it is first seen.
