@@ -44,6 +44,7 @@ from labkit.backend import (
     intercept_optimizer_gradients,
     joint_live_units,
     loss_scale,
+    membership_matrix,
     remove_optimizer_buffer,
     replicas_in_sync,
     restore_layer_call,
@@ -197,7 +198,7 @@ class _Stash:
         if self.unit_matrix is None or self.unit_matrix[0] != sizes:
             groups = np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1])
             widths = device_constant(np.array(sizes, dtype="float32"))
-            self.unit_matrix = (sizes, widths, device_constant(_membership(groups)))
+            self.unit_matrix = (sizes, widths, device_constant(membership_matrix(groups)))
         return self.unit_matrix[1:]
 
     def record(self, grads) -> None:
@@ -254,7 +255,8 @@ class _Stash:
         """Each layer's gradient norm, one reduction per layer (see grouped_squared_norms)."""
         if self.layer_groups is None:
             groups = list(layer_of_variables(self.model).values())
-            self.layer_groups = (groups, device_constant(_membership(groups, rows=len(grads))))
+            matrix = membership_matrix(groups, rows=len(grads))
+            self.layer_groups = (groups, device_constant(matrix))
         return keras.ops.sqrt(grouped_squared_norms(grads, *self.layer_groups))
 
     def _applied(self, optimizer, local, clip):
@@ -304,22 +306,6 @@ class _Stash:
                 "with a probe instead: GradientMonitor(probe=(x_train[:256], y_train[:256]))"
             )
         return {**logs, LOG_KEY: latest}
-
-
-def _membership(groups: list, rows: int | None = None) -> np.ndarray:
-    """The 0/1 (members x groups) matrix whose column j marks the members (row indices) of group
-    j: a vector of per-member values times it sums them per group, in one product.
-
-    Example
-    -------
-    >>> _membership([[0, 2], [1]]).tolist()
-    [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
-    """
-    rows = sum(len(g) for g in groups) if rows is None else rows
-    matrix = np.zeros((rows, len(groups)), dtype="float32")
-    for column, members in enumerate(groups):
-        matrix[members, column] = 1.0
-    return matrix
 
 
 def _float32(tensor):

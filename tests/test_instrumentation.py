@@ -115,6 +115,18 @@ class _Snapshots(keras.callbacks.Callback):
             self.after = [w.copy() for w in self.model.get_weights()]
 
 
+def _hand_update_ratios(model, snaps: _Snapshots) -> dict[str, float]:
+    """Per layer, log10(std(after - before) / std(after)) of the first update, by hand."""
+    ratios, offset = {}, 0
+    for layer in [layer for layer in model.layers if layer.trainable_weights]:
+        n = len(layer.trainable_weights)
+        before = np.concatenate([w.ravel() for w in snaps.before[offset : offset + n]])
+        after = np.concatenate([w.ravel() for w in snaps.after[offset : offset + n]])
+        offset += n
+        ratios[layer.name] = np.log10(np.std(after - before) / np.std(after))
+    return ratios
+
+
 def test_update_ratio_equals_hand_computation(data, tmp_path):
     x, y = data
     model = _model()
@@ -123,15 +135,8 @@ def test_update_ratio_equals_hand_computation(data, tmp_path):
     model.fit(x, y, batch_size=64, epochs=2, verbose=0, callbacks=[monitor, snaps])
     record = next(r for r in monitor.history if r["step"] == 1)
     assert "update_ratio" not in monitor.history[0]  # step 0: no update yet
-    layers = [layer for layer in model.layers if layer.trainable_weights]
-    offset = 0
-    for layer in layers:
-        n = len(layer.trainable_weights)
-        before = np.concatenate([w.ravel() for w in snaps.before[offset : offset + n]])
-        after = np.concatenate([w.ravel() for w in snaps.after[offset : offset + n]])
-        offset += n
-        expected = np.log10(np.std(after - before) / np.std(after))
-        assert record["update_ratio"][layer.name] == pytest.approx(expected, abs=1e-6)
+    for layer, expected in _hand_update_ratios(model, snaps).items():
+        assert record["update_ratio"][layer] == pytest.approx(expected, abs=1e-6)
     assert all(r["step"] > 0 for r in monitor.history if "update_ratio" in r)
     fig = plots.update_ratios(monitor)
     fig.savefig(tmp_path / "ratios.png")
@@ -183,15 +188,8 @@ def test_instrumented_update_ratios_equal_hand_computation_across_blocks(data):
     with_ratio = [r["step"] for r in monitor.history if "update_ratio" in r]
     assert with_ratio == [1, 2, 4, 8, 16, 32, 64, 128]
     ratio = monitor.history[0]["update_ratio"]
-    weights = [layer for layer in model.layers if layer.trainable_weights]
-    offset = 0
-    for layer in weights:
-        n = len(layer.trainable_weights)
-        before = np.concatenate([w.ravel() for w in snaps.before[offset : offset + n]])
-        after = np.concatenate([w.ravel() for w in snaps.after[offset : offset + n]])
-        offset += n
-        expected = np.log10(np.std(after - before) / np.std(after))
-        assert ratio[layer.name] == pytest.approx(expected, abs=1e-6)
+    for layer, expected in _hand_update_ratios(model, snaps).items():
+        assert ratio[layer] == pytest.approx(expected, abs=1e-6)
 
 
 def _row(layers: list[str], value: float) -> dict:

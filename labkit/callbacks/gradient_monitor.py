@@ -210,6 +210,7 @@ class GradientMonitor(ProbeMonitor):
             )
 
     def on_train_begin(self, logs=None):
+        self._ratios = {}
         if self.uses_probe:
             super().on_train_begin(logs)
         else:  # no gradient exists before the first step: the first record comes at step 1
@@ -219,7 +220,7 @@ class GradientMonitor(ProbeMonitor):
             self._setup = setup(self.model)
             self._seen_steps = steps_recorded(self.model)
             self._next_due = max(self._next_due, self._step + 1)
-            self._filed, self._ratios = [], {}
+            self._filed = []
             self._begins.clear()
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -237,13 +238,11 @@ class GradientMonitor(ProbeMonitor):
             self._filed.append((self._epoch_start + batch, (logs or {}).get(LOG_KEY)))
 
     def _catch_up(self, done: int) -> None:
+        self._snapshot_after(done)
         if self.uses_probe:
             super()._catch_up(done)
-            return
-        # instrumented: steps are counted as their rows are taken
-        self._snapshot_after(done)
-        if len(self._filed) >= BLOCK or self.on_explode != "warn":
-            self._take_filed()
+        elif len(self._filed) >= BLOCK or self.on_explode != "warn":
+            self._take_filed()  # instrumented: steps are counted as their rows are taken
 
     def _take_filed(self) -> None:
         """Turn the filed rows into records, oldest first, up to the first call whose row is
@@ -276,8 +275,8 @@ class GradientMonitor(ProbeMonitor):
                 self.record()
 
     def _snapshot_after(self, done: int) -> None:
-        """Instrumented: the update ratios of a step whose weights were copied before it ran,
-        now that it has run (its record may be taken later, from a block of rows)."""
+        """The update ratios of a step whose weights were copied before it ran, now that it has
+        run; its record takes them (instrumented: maybe later, from a block of rows)."""
         if self._weights_before is not None and self._weights_before[0] <= done:
             step, before = self._weights_before
             self._weights_before = None
@@ -351,14 +350,7 @@ class GradientMonitor(ProbeMonitor):
         return norms_from_gradients(model, grads)
 
     def annotate(self, record: dict) -> dict:
-        if self.uses_probe:
-            extra = {"grad_hist": self._grad_hist}
-            snapshot, self._weights_before = self._weights_before, None
-            if snapshot is None or snapshot[0] != record["step"] or not self._updated(extra):
-                return extra
-            ratios = update_to_weight_ratios(snapshot[1], self._layer_weights())
-            return {**extra, "update_ratio": ratios}
-        extra = self._step_entries()
+        extra = {"grad_hist": self._grad_hist} if self.uses_probe else self._step_entries()
         ratios = self._ratios.pop(record["step"], None)
         for step in [s for s in self._ratios if s < record["step"]]:  # steps thinning skipped
             del self._ratios[step]
